@@ -31,7 +31,7 @@ def main():
     print(f"cache build (decode + letterbox, once): {t_cache:.2f} s for {n_cached} images = {n_cached / t_cache:.1f} img/s")
     n = 0; t0 = time.perf_counter()
     for _ in range(a.epochs):
-        for xb, kb in dls.train: n += len(xb)
+        for b in dls.train: n += len(b[0])
     dt = time.perf_counter() - t0
     print(f"training epochs from the cache, augmented: {n} images in {dt:.2f} s = {n / dt:.1f} img/s "
           f"= {n / dt / a.threads:.1f} img/s per core")
@@ -43,7 +43,7 @@ def main():
             print(f"model throughput: skipped ({e})"); return
         model = create_maht_net(a.view); loss_fn = MAHTNetLoss(stride=getattr(model, 'stride', 4))
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        xb, kb = dls.train.one_batch()
+        xb, kb = dls.train.one_batch()[:2]
         def step():
             opt.zero_grad(); loss = loss_fn(model(xb), kb); loss.backward(); opt.step()
         step()
