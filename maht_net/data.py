@@ -17,15 +17,16 @@ from PIL import Image
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)  # from fastai's imports
 
 # %% auto #0
-__all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'LABEL_CODES', 'COLUMNS', 'NAME_RE', 'IMAGE_EXTS',
-           'SPLITS', 'DEFAULT_FLIP', 'DEFAULT_SPACING_MM', 'LEVEL_COLOURS', 'check_view', 'n_edges', 'n_keypoints',
+__all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAULT_SPACING_MM', 'LABEL_CODES', 'COLUMNS',
+           'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_FLIP', 'LEVEL_COLOURS', 'check_view', 'n_edges', 'n_keypoints',
            'keypoint_anatomy', 'keypoint_names', 'flip_permutation', 'radial_error', 'endplates', 'slip_fractions',
-           'AnnotationError', 'read_annotation', 'parse_name', 'ImageError', 'check_image', 'to_uint8_gray',
-           'load_image', 'SpineItem', 'ScanResult', 'scan_dataset', 'patient_hash', 'patient_split', 'split_patients',
-           'dataset_patients', 'split_items', 'as_hw', 'Letterbox', 'letterbox', 'cache_root', 'atomic_write_bytes',
-           'file_digest', 'ImageCache', 'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat',
-           'SpineAugment', 'best_device', 'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic',
-           'resolve_data_dir', 'plot_spine', 'plot_grid', 'SpineDataLoaders', 'spine_dataloaders']
+           'edges_identified', 'vertebra_centres', 'vertebrae_identified', 'AnnotationError', 'read_annotation',
+           'parse_name', 'ImageError', 'check_image', 'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult',
+           'scan_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items',
+           'as_hw', 'Letterbox', 'letterbox', 'cache_root', 'atomic_write_bytes', 'file_digest', 'ImageCache',
+           'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment', 'best_device',
+           'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic', 'resolve_data_dir', 'plot_spine', 'plot_grid',
+           'SpineDataLoaders', 'spine_dataloaders']
 
 # %% ../nbs/00_data.ipynb #1948bfbd
 VIEWS = ('AP', 'LA')
@@ -34,6 +35,7 @@ EDGES = ('upper', 'lower')
 CORNERS = ('left', 'right')
 N_EDGES = {'AP': 10, 'LA': 11}
 VIEW_FLAG = {'AP': 0, 'LA': 1}  # the `Y0` / `Y1` at the end of a file name
+DEFAULT_SPACING_MM = 0.2        # mm per original pixel when no spacing is known (BUU-LSPINE carries none)
 LABEL_CODES = {0: 'normal', 1: 'left laterolisthesis', 2: 'right laterolisthesis',
                3: 'anterolisthesis', 4: 'retrolisthesis'}
 
@@ -92,6 +94,34 @@ def slip_fractions(kps) -> np.ndarray:
     w2 = (v ** 2).sum(-1)
     with np.errstate(invalid='ignore', divide='ignore'):     # an endplate of zero width has no slip: nan
         return np.where(w2 > 0, ((upper.mean(-2) - lower.mean(-2)) * v).sum(-1) / w2, np.nan)
+
+# %% ../nbs/00_data.ipynb #bdafb7d8
+def edges_identified(pred, true) -> np.ndarray:
+    """Bool (..., E): edge e's predicted midpoint is nearer its own true edge's midpoint than any other true edge's,
+    and its predicted left and right corners are not swapped. `pred`, `true`: corners (..., K, 2)."""
+    p, t = endplates(pred), endplates(true)
+    d = np.linalg.norm(p.mean(-2)[..., :, None, :] - t.mean(-2)[..., None, :, :], axis=-1)    # (..., E pred, E true)
+    E = d.shape[-1]
+    own = np.diagonal(d, axis1=-2, axis2=-1)
+    other = np.where(np.eye(E, dtype=bool), np.inf, d).min(-1)
+    dist = lambda a, b: np.linalg.norm(p[..., a, :] - t[..., b, :], axis=-1)
+    return (own < other) & (dist(0, 0) + dist(1, 1) <= dist(0, 1) + dist(1, 0))
+
+def vertebra_centres(kps) -> np.ndarray:
+    "Centre (..., V, 2) of each vertebra: the mean of its corners (L1..L5: four; S1 on LA: its upper endplate's two)."
+    k = np.asarray(kps, np.float64)
+    level = keypoint_anatomy('LA' if k.shape[-2] == n_keypoints('LA') else 'AP')['level']
+    A = (level[None] == np.arange(level.max() + 1)[:, None]).astype(np.float64)
+    return np.einsum('vk,...kc->...vc', A / A.sum(1, keepdims=True), k)
+
+def vertebrae_identified(pred, true, mm_per_px=None, max_mm: float = 20.0) -> np.ndarray:
+    """Bool (..., V), the VerSe identification rule: the true vertebra centre nearest each predicted centre is its own,
+    and lies within `max_mm` (pixel distances times `mm_per_px`: a number, an array broadcast over films, or None for
+    the default 0.2 mm/px)."""
+    p, t = vertebra_centres(pred), vertebra_centres(true)
+    d = np.linalg.norm(p[..., :, None, :] - t[..., None, :, :], axis=-1)
+    own = np.diagonal(d, axis1=-2, axis2=-1)
+    return (d.argmin(-1) == np.arange(d.shape[-1])) & (own * np.asarray(DEFAULT_SPACING_MM if mm_per_px is None else mm_per_px, np.float64)[..., None] <= max_mm)
 
 # %% ../nbs/00_data.ipynb #d9538eb9
 class AnnotationError(ValueError):
@@ -491,8 +521,6 @@ def best_device(device=None) -> torch.device:
     if torch.cuda.is_available(): return torch.device('cuda')
     return torch.device('cpu')
 
-DEFAULT_SPACING_MM = 0.2
-
 def load_spacing(path) -> dict:
     "Per-image pixel spacing from a CSV of `stem,spacing_mm` rows (a header row is allowed)."
     path, out = Path(path), {}
@@ -516,10 +544,12 @@ def spacing_mm(item, spacing=None) -> float:
 
 class SpineDataset(torch.utils.data.Dataset):
     """One view of one split. An item is (uint8 image (1, H, W), keypoints (K, 2) float32 in input pixels,
-    millimetres per input pixel); only the image is the model's input."""
+    millimetres per input pixel); only the image is the model's input. `split_idx` (0 training, 1 validation) tells
+    fastai's batch transforms which split they serve: `SpineAugment` runs only where it is 0."""
     n_inp = 1
-    def __init__(self, items, image_size=512, cache: ImageCache | None = None, progress=True, spacing=None):
-        self.items, self.hw = list(items), as_hw(image_size)
+    def __init__(self, items, image_size=512, cache: ImageCache | None = None, progress=True, spacing=None,
+                 split_idx: int | None = None):
+        self.items, self.hw, self.split_idx = list(items), as_hw(image_size), split_idx
         self.view = self.items[0].view if self.items else None
         self.cache = cache or ImageCache(self.hw)
         self.cache.build([i.image for i in self.items], progress=progress)
@@ -618,7 +648,7 @@ def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int =
     train, valid = (split_items(scan.items, s, seed, patients=patients)[:max_items] for s in ('train', valid_split))
     if not train or not valid: raise ValueError(f"{root}/{view}: the train or {valid_split} split is empty ({len(scan.items)} items)")
     cache = ImageCache(image_size, cache_dir)
-    dsets = [SpineDataset(items, image_size, cache, progress, spacing) for items in (train, valid)]
+    dsets = [SpineDataset(items, image_size, cache, progress, spacing, split_idx=i) for i, items in enumerate((train, valid))]
     if num_workers is None: num_workers = 0 if os.environ.get('IN_TEST') else min(4, os.cpu_count() or 1)
     dev = best_device(device)
     tfms = [ToUnitFloat()] + ([SpineAugment(view, flip, rotate, scale, brightness, contrast, noise)] if augment else [])
