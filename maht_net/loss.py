@@ -9,12 +9,12 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .data import n_keypoints
+from .data import n_keypoints, n_edges
 from .model import heatmap_sigma, input_to_heatmap, heatmap_to_input, soft_argmax, decode_heatmaps
 
 # %% auto #0
-__all__ = ['keypoint_visibility', 'render_heatmaps', 'peak_index', 'focal_heatmap_loss', 'offset_loss', 'anatomical_loss',
-           'maht_net_loss', 'MAHTNetLoss']
+__all__ = ['MARGIN_REFERENCE_SIZE', 'keypoint_visibility', 'render_heatmaps', 'peak_index', 'focal_heatmap_loss', 'offset_loss',
+           'anatomical_loss', 'anatomical_margins', 'maht_net_loss', 'MAHTNetLoss']
 
 # %% ../nbs/02_loss.ipynb #3b8226f1
 def keypoint_visibility(hm_xy, size) -> torch.Tensor:
@@ -70,7 +70,8 @@ def offset_loss(soft_xy, hm_xy, visible):
 # %% ../nbs/02_loss.ipynb #c553846a
 def anatomical_loss(xy, visible, margin: float = 0.):
     """Order penalty for keypoints `xy` [B,K,2] (K = 2 x rows, row-major, left corner first): each row's mid-point
-    at least `margin` below the previous one's, and left corner left of right corner. Same units as `xy`."""
+    at least `margin` below the previous one's, and left corner left of right corner. Same units as `xy`; `margin` is
+    one number or one per consecutive pair of rows [rows - 1]."""
     B, K, _ = xy.shape
     p, vis = xy.view(B, K // 2, 2, 2), visible.view(B, K // 2, 2).to(xy.dtype)   # [B, rows, corner, (x, y)]
     row_y, row_vis = p[..., 1].mean(-1), vis[..., 0] * vis[..., 1]                 # [B, rows]
@@ -79,6 +80,16 @@ def anatomical_loss(xy, visible, margin: float = 0.):
     vertical = (F.relu(margin - dy) * vmask).sum() / vmask.sum().clamp_min(1)
     horizontal = (F.relu(p[:, :, 0, 0] - p[:, :, 1, 0]) * row_vis).sum() / row_vis.sum().clamp_min(1)
     return vertical + horizontal
+
+# %% ../nbs/02_loss.ipynb #46110701
+MARGIN_REFERENCE_SIZE = 512   # the input height at which `margin` is given (DESIGN 9.4: 5.0 px at 512 px)
+
+def anatomical_margins(n_rows: int, margin: float, input_height: int, device=None) -> torch.Tensor:
+    """Margins [n_rows - 1] in input pixels between consecutive rows, for `margin` given at a 512 px input and an input
+    `input_height` px high; the last pair of a lateral film (L5 lower / S1 upper, 11 rows) is not constrained (-inf)."""
+    m = torch.full((n_rows - 1,), float(margin) * input_height / MARGIN_REFERENCE_SIZE, device=device)
+    if n_rows == n_edges('LA'): m[-1] = -math.inf     # no vertical constraint for L5/S1 on lateral films
+    return m
 
 # %% ../nbs/02_loss.ipynb #95df38c0
 def maht_net_loss(logits, keypoints, sigma: float = 4.0, stride: int = 4, margin: float = 5.0,
@@ -97,7 +108,7 @@ def maht_net_loss(logits, keypoints, sigma: float = 4.0, stride: int = 4, margin
     radius = soft_radius if soft_radius is not None else max(2, math.ceil(3 * heatmap_sigma(sigma, stride)))
     soft = soft_argmax(logits, soft_beta, radius)
     off = offset_loss(soft, hm_xy, vis)
-    anat = anatomical_loss(soft, vis, margin / stride)
+    anat = anatomical_loss(soft, vis, anatomical_margins(K // 2, margin, h * stride, logits.device) / stride)
     total = heatmap_weight * focal + offset_weight * off + anatomical_weight * anat
     return dict(total=total, focal=focal, offset=off, anatomical=anat, n_visible=vis.sum())
 
