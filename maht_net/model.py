@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math, time, warnings
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
@@ -16,15 +17,25 @@ import torchvision
 from .data import check_view, n_keypoints, keypoint_anatomy
 
 # %% auto #0
-__all__ = ['BACKBONES', 'DECODER_CHANNELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG', 'Backbone', 'sincos_position_2d',
-           'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer', 'VertebralAttentionModule', 'conv_bn_relu',
-           'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'heatmap_sigma', 'heatmap_to_input', 'input_to_heatmap',
-           'gather_patches', 'peak_pixels', 'gaussian_kernel1d', 'dark_offsets', 'decode_heatmaps', 'soft_argmax',
-           'MAHTNet', 'create_maht_net', 'model_summary', 'plot_heatmaps']
+__all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG',
+           'PretrainedWeightsError', 'imagenet_weights', 'imagenet_weights_file', 'imagenet_state_dict', 'Backbone',
+           'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer', 'VertebralAttentionModule',
+           'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'heatmap_sigma', 'heatmap_to_input',
+           'input_to_heatmap', 'gather_patches', 'peak_pixels', 'gaussian_kernel1d', 'blur_matrices', 'dark_offsets',
+           'decode_heatmaps', 'soft_argmax', 'MAHTNet', 'create_maht_net', 'model_summary', 'plot_heatmaps']
 
 # %% ../nbs/01_model.ipynb #0d002596
 BACKBONES = ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small')
+IMAGENET_WEIGHTS = dict(efficientnet_v2_s='EfficientNet_V2_S_Weights', resnet18='ResNet18_Weights',
+                        mobilenet_v3_small='MobileNet_V3_Small_Weights')   # torchvision's weights enum of each backbone
 _warned_random_init = set()
+
+class PretrainedWeightsError(FileNotFoundError):
+    "ImageNet weights were asked for, but they are not in the torch hub cache and could not be downloaded."
+
+def _check_backbone(name: str) -> str:
+    if name not in BACKBONES: raise ValueError(f"backbone must be one of {BACKBONES}, got {name!r}")
+    return name
 
 def _split_stages(name: str, m: nn.Module) -> tuple[list[nn.Module], list[int]]:
     "Cut a torchvision classifier into 5 stages with output strides 2, 4, 8, 16, 32; returns stages and channels."
@@ -37,38 +48,63 @@ def _split_stages(name: str, m: nn.Module) -> tuple[list[nn.Module], list[int]]:
     if name == 'mobilenet_v3_small':
         f = m.features
         return [f[0], f[1], nn.Sequential(f[2], f[3]), nn.Sequential(*f[4:9]), nn.Sequential(*f[9:12])], [16, 16, 24, 48, 96]
-    raise ValueError(f"backbone must be one of {BACKBONES}, got {name!r}")
+    _check_backbone(name)
+
+def imagenet_weights(name: str):
+    "torchvision's ImageNet weights of backbone `name`: a weights enum member such as `ResNet18_Weights.IMAGENET1K_V1`."
+    return getattr(torchvision.models, IMAGENET_WEIGHTS[_check_backbone(name)]).IMAGENET1K_V1
+
+def imagenet_weights_file(name: str) -> Path:
+    "Where torchvision keeps the ImageNet weights of backbone `name`: torch.hub.get_dir()/checkpoints/<URL's file name>."
+    return Path(torch.hub.get_dir())/'checkpoints'/Path(urlparse(imagenet_weights(name).url).path).name
+
+def imagenet_state_dict(name: str) -> dict:
+    """torchvision's ImageNet state dict of backbone `name`, read from the torch hub cache, downloaded only when absent.
+    Raises `PretrainedWeightsError` (one line: the file, where to put it, `--pretrained none`) when it cannot be had."""
+    w, path = imagenet_weights(name), imagenet_weights_file(name)
+    try: return w.get_state_dict(progress=True, check_hash=True, weights_only=True)
+    except Exception as e:
+        if path.is_file(): raise ValueError(f"{path}: cannot be read as the {name} ImageNet weights ({e})") from e
+        raise PretrainedWeightsError(
+            f"{name} ImageNet weights are not in the torch hub cache and could not be downloaded ({type(e).__name__}): "
+            f"place {w.url} at {path}, or train from scratch with --pretrained none") from e
+
+def _fit_state_dict(m: nn.Module, stages: nn.Module, sd, source) -> None:
+    "Load state dict `sd` (read from `source`) into torchvision model `m`; every tensor of the kept `stages` must be in it."
+    if isinstance(sd, dict):
+        for key in ('state_dict', 'model'):
+            if isinstance(sd.get(key), dict): sd = sd[key]
+    if not isinstance(sd, dict): raise ValueError(f"{source}: expected a state dict, found {type(sd).__name__}")
+    try: missing, _ = m.load_state_dict(sd, strict=False)
+    except RuntimeError as e: raise ValueError(f"{source}: weights do not fit the backbone: {e}") from None
+    kept = {id(t) for t in stages.state_dict(keep_vars=True).values()}
+    lacking = [k for k, t in m.state_dict(keep_vars=True).items() if id(t) in kept and k in set(missing)]
+    if lacking: raise ValueError(f"{source}: {len(lacking)} backbone tensors missing from the file, e.g. {lacking[:3]}")
 
 def _load_weights(m: nn.Module, stages: nn.Module, path) -> None:
-    "Load a local state dict into torchvision model `m`; every tensor of the kept `stages` must be in the file."
+    "Load a local state dict file into torchvision model `m`; every tensor of the kept `stages` must be in the file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: pretrained weights file not found")
     try: sd = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e: raise ValueError(f"{path}: cannot be read as a PyTorch state dict ({e})") from None
-    if isinstance(sd, dict):
-        for key in ('state_dict', 'model'):
-            if isinstance(sd.get(key), dict): sd = sd[key]
-    if not isinstance(sd, dict): raise ValueError(f"{path}: expected a state dict, found {type(sd).__name__}")
-    try: missing, _ = m.load_state_dict(sd, strict=False)
-    except RuntimeError as e: raise ValueError(f"{path}: weights do not fit the backbone: {e}") from None
-    kept = {id(t) for t in stages.state_dict(keep_vars=True).values()}
-    lacking = [k for k, t in m.state_dict(keep_vars=True).items() if id(t) in kept and k in set(missing)]
-    if lacking: raise ValueError(f"{path}: {len(lacking)} backbone tensors missing from the file, e.g. {lacking[:3]}")
+    _fit_state_dict(m, stages, sd, path)
 
 class Backbone(nn.Module):
-    "A torchvision CNN cut into 5 stages; `forward` returns the 5 feature maps at strides 2, 4, 8, 16, 32."
+    """A torchvision CNN cut into 5 stages; `forward` returns the 5 feature maps at strides 2, 4, 8, 16, 32.
+    `pretrained`: 'imagenet' (torchvision's weights, from the torch hub cache), a local state dict path, or None/'none'."""
     strides = (2, 4, 8, 16, 32)
     def __init__(self, name: str = 'efficientnet_v2_s', pretrained=None, freeze_stages: int = 0):
         super().__init__()
-        if name not in BACKBONES: raise ValueError(f"backbone must be one of {BACKBONES}, got {name!r}")
-        m = getattr(torchvision.models, name)(weights=None)
+        m = getattr(torchvision.models, _check_backbone(name))(weights=None)
         stages, self.channels = _split_stages(name, m)
         self.stages = nn.ModuleList(stages)
-        if pretrained is not None: _load_weights(m, self.stages, pretrained)
+        key = pretrained.lower() if isinstance(pretrained, str) else None
+        if key == 'imagenet': _fit_state_dict(m, self.stages, imagenet_state_dict(name), imagenet_weights_file(name))
+        elif pretrained is not None and key != 'none': _load_weights(m, self.stages, pretrained)
         elif name not in _warned_random_init:
             _warned_random_init.add(name)
             warnings.warn(f"{name} backbone: no pretrained weights given, starting from random initialisation "
-                          "(pass pretrained=PATH to a local state dict)", stacklevel=2)
+                          "(pass pretrained='imagenet' or a local state dict path)", stacklevel=2)
         if not 0 <= freeze_stages <= len(self.stages): raise ValueError(f"freeze_stages must be 0..5, got {freeze_stages}")
         self.name, self.freeze_stages = name, freeze_stages
         for s in self.stages[:freeze_stages]: s.requires_grad_(False)
@@ -245,14 +281,24 @@ def gaussian_kernel1d(sigma: float, radius: int, device=None, dtype=torch.float3
     k = torch.exp(-x ** 2 / (2 * sigma ** 2))
     return k / k.sum()
 
-def dark_offsets(patches, sigma: float):
-    """Sub-pixel offsets [..., 2] (x, y) of the maximum of Gaussian-shaped probability `patches` [..., P, P]
-    around their centre pixel: blur, log, Newton step -H^-1 g; 0 where the Hessian is not negative definite."""
+def blur_matrices(sigma: float, r: int, cut):
+    """'Valid' Gaussian blur of a (2r+3)-pixel line down to its 3 central pixels, as matrices [..., 2r+3, 3]: the
+    kernel of radius `r` is cut to radius `cut` [...] (an integer tensor, one per line) and renormalised."""
+    v = torch.arange(-r, r + 1, device=cut.device)
+    k = gaussian_kernel1d(sigma, r, device=cut.device) * (v.abs() <= cut[..., None])
+    k = k / k.sum(-1, keepdim=True)
+    return torch.stack([F.pad(k, (i, 2 - i)) for i in range(3)], dim=-1)
+
+def dark_offsets(patches, sigma: float, cut=None, centre=None):
+    """Sub-pixel offsets [..., 2] (x, y) of the maximum of Gaussian-shaped probability `patches` [..., P, P]:
+    blur, log, Newton step -H^-1 g from the patch centre. `cut` [..., 2] (x, y): blur radius per patch and axis (default:
+    the whole patch); `centre` [..., 2]: the patch centre's position from the peak pixel, which the offsets are
+    measured from (default 0). Offsets are 0 where the Hessian is not negative definite, and clipped to 1 pixel."""
     P = patches.shape[-1]
     r = (P - 3) // 2
-    k = gaussian_kernel1d(sigma, r, device=patches.device, dtype=patches.dtype)
-    blur = torch.stack([F.pad(k, (i, 2 - i)) for i in range(3)], dim=1)              # [P, 3]: 'valid' blur as a matrix
-    l = (blur.T @ patches @ blur).clamp_min(1e-10).log()                             # blurred 3 x 3 centre, [..., 3, 3]
+    if cut is None: cut = torch.full((*patches.shape[:-2], 2), r, device=patches.device)
+    b = blur_matrices(sigma, r, cut).to(patches.dtype)                               # [..., 2, P, 3]: x then y
+    l = (b[..., 1, :, :].transpose(-1, -2) @ patches @ b[..., 0, :, :]).clamp_min(1e-10).log()   # blurred 3 x 3 centre
     gx, gy = (l[..., 1, 2] - l[..., 1, 0]) / 2, (l[..., 2, 1] - l[..., 0, 1]) / 2
     hxx = l[..., 1, 2] - 2 * l[..., 1, 1] + l[..., 1, 0]
     hyy = l[..., 2, 1] - 2 * l[..., 1, 1] + l[..., 0, 1]
@@ -261,21 +307,27 @@ def dark_offsets(patches, sigma: float):
     ok = (hxx < 0) & (det > 0)
     det = torch.where(ok, det, torch.ones_like(det))
     off = torch.stack([-(hyy * gx - hxy * gy) / det, -(hxx * gy - hxy * gx) / det], dim=-1)
+    if centre is not None: off = off + centre
     return torch.where(ok[..., None], off, torch.zeros_like(off)).clamp(-1, 1)
 
 def decode_heatmaps(heatmaps, sigma: float = 4.0, dark: bool = True, stride: int = 1, logits: bool = True):
     """Keypoints [B,K,2] (x, y) in INPUT pixels and confidences [B,K] from heatmaps [B,K,h,w].
 
     `sigma` is the training Gaussian width in input pixels; `logits=True` for model outputs (the confidence is then
-    the sigmoid of the peak logit), `False` for maps that already are probabilities. `dark=False`: plain argmax."""
+    the sigmoid of the peak logit), `False` for maps that already are probabilities. `dark=False`: plain argmax.
+    At the border DARK works one pixel inside the map and cuts its blur to the map, never reading outside it."""
     B, K, H, W = heatmaps.shape
     hm = heatmaps.detach().float()
     peak, cy, cx = peak_pixels(hm)
     xy = torch.stack([cx, cy], dim=-1).to(hm.dtype)
-    if dark:
+    if dark and H >= 3 and W >= 3:
         s = heatmap_sigma(sigma, stride)
-        patches = gather_patches(hm, cy, cx, math.ceil(3 * s) + 1, fill=-math.inf if logits else 0.)
-        xy = xy + dark_offsets(patches.sigmoid() if logits else patches, s)
+        r = math.ceil(3 * s)
+        sy, sx = cy.clamp(1, H - 2), cx.clamp(1, W - 2)                                # 3 x 3 differences inside the map
+        cut = torch.stack([torch.minimum(sx - 1, W - 2 - sx), torch.minimum(sy - 1, H - 2 - sy)], dim=-1).clamp(max=r)
+        patches = gather_patches(hm, sy, sx, r + 1)                                     # outside pixels get no weight
+        centre = torch.stack([sx - cx, sy - cy], dim=-1).to(hm.dtype)
+        xy = xy + dark_offsets(patches.sigmoid() if logits else patches, s, cut, centre)
     return heatmap_to_input(xy, stride), (peak.sigmoid() if logits else peak)
 
 # %% ../nbs/01_model.ipynb #7967803f
@@ -337,8 +389,9 @@ class MAHTNet(nn.Module):
 
 def create_maht_net(view: str = 'AP', **config) -> MAHTNet:
     """Build MAHT-Net for a view ('AP': 20 keypoints, 'LA': 22). Config keys: backbone ('efficientnet_v2_s',
-    'resnet18', 'mobilenet_v3_small'), pretrained (path to a local state dict or None), freeze_stages, stride (1, 2, 4),
-    d_model, bridge_layers, vam_layers, n_heads, ffn_dim, embed_dim, decoder_channels, dropout."""
+    'resnet18', 'mobilenet_v3_small'), pretrained ('imagenet': torchvision's weights from the torch hub cache;
+    'none' or None: random initialisation; or a path to a local state dict), freeze_stages, stride (1, 2, 4), d_model,
+    bridge_layers, vam_layers, n_heads, ffn_dim, embed_dim, decoder_channels, dropout."""
     return MAHTNet(view, **config)
 
 # %% ../nbs/01_model.ipynb #8d3a8b82
