@@ -12,28 +12,34 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn as nn
 from .data import (check_view, spine_dataloaders, best_device, resolve_data_dir, is_synthetic,
-                           atomic_write_bytes, n_keypoints, radial_error)
+                           atomic_write_bytes, n_keypoints, radial_error, edges_identified)
 from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback   # importing it gives every Learner its progress bars
 from fastai.optimizer import OptimWrapper
+from fastai.callback.training import GradientClip
 from fastai.torch_core import set_seed
 from fastprogress.fastprogress import IN_NOTEBOOK
 
-from .model import create_maht_net, decode_heatmaps
+from .model import create_maht_net, decode_heatmaps, AnatomicalEncoding, imagenet_weights_file
 from .loss import MAHTNetLoss
 
 # %% auto #0
-__all__ = ['LOSS_KEYS', 'CHECKPOINT_FORMAT', 'RESUME_OVERRIDABLE', 'MODEL_PRESETS', 'TrainConfig', 'scheduled_lr', 'WarmupCosine',
-           'visible', 'MeanRadialError', 'LossComponent', 'KeypointLoss', 'make_loss', 'maht_learner', 'use_amp',
-           'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError', 'CheckpointError', 'train_loader',
-           'rng_state', 'set_rng_state', 'unwrap', 'save_checkpoint', 'load_checkpoint', 'load_model', 'TrainState',
-           'resume_config', 'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary',
-           'train_parser', 'maht_train', 'device_benchmark', 'maht_check_device', 'read_history', 'plot_history',
-           'predict_batch', 'show_predictions']
+__all__ = ['GRAD_CLIP', 'MONITORS', 'LOSS_KEYS', 'NO_DECAY_MODULES', 'CHECKPOINT_FORMAT', 'RESUME_OVERRIDABLE', 'MODEL_PRESETS',
+           'TrainConfig', 'scheduled_lr', 'WarmupCosine', 'visible', 'decoded', 'MeanRadialError',
+           'LevelIdentification', 'LossComponent', 'KeypointLoss', 'make_loss', 'decay_groups', 'maht_learner',
+           'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError', 'CheckpointError',
+           'train_loader', 'rng_state', 'set_rng_state', 'unwrap', 'save_checkpoint', 'load_checkpoint', 'load_model',
+           'TrainState', 'resume_config', 'describe_start', 'describe_data', 'show_progress', 'train', 'process_device',
+           'distributed', 'run_summary', 'train_parser', 'maht_train', 'device_benchmark', 'maht_check_device',
+           'read_history', 'plot_history', 'predict_batch', 'show_predictions']
 
 # %% ../nbs/03_train.ipynb #e1e12bfb
+GRAD_CLIP = 10.0
+MONITORS = {'mre_mm': 'min', 'mre_px': 'min', 'level_id': 'max', 'valid_loss': 'min'}   # and which way is better
+
 @dataclass
 class TrainConfig:
     "Every hyperparameter of a MAHT-Net training run."
@@ -43,14 +49,15 @@ class TrainConfig:
     batch_size: int = 4
     epochs: int = 100
     lr: float = 1e-4
-    weight_decay: float = 1e-4
+    weight_decay: float = 1e-4           # on weights only: norms, biases, embeddings and queries never decay
+    grad_clip: float | None = GRAD_CLIP   # largest gradient norm; None: no clipping
     warmup_epochs: int = 5
     min_lr: float = 1e-6
     heatmap_weight: float = 1.0
     offset_weight: float = 0.1
     anatomical_weight: float = 0.05
     heatmap_sigma: float = 4.0           # input pixels
-    anatomical_margin: float = 5.0       # input pixels
+    anatomical_margin: float = 5.0       # input pixels at a 512 px input, scaled with the input height
     flip: float | None = None            # None: 0.5 for AP, 0 for LA
     rotate: float = 10.0
     scale: tuple = (0.9, 1.1)
@@ -58,6 +65,7 @@ class TrainConfig:
     contrast: float = 0.2
     noise: float = 0.02
     patience: int = 20
+    monitor: str = 'mre_mm'              # what picks best.pth and stops early: mre_mm, mre_px, level_id, valid_loss
     checkpoint_every: int = 10
     amp: bool | None = None              # None: on for CUDA only
     device: str | None = None            # None: MPS > CUDA > CPU
@@ -69,7 +77,7 @@ class TrainConfig:
     spacing: str | float | None = None   # mm per pixel: number or stem,spacing_mm CSV; None: 0.2
     # the model
     backbone: str = 'efficientnet_v2_s'
-    pretrained: str | None = None
+    pretrained: str | None = 'imagenet' # 'imagenet', 'none' or a local state dict; presets small/tiny: 'none'
     freeze_stages: int = 0
     stride: int = 4
     d_model: int = 256
@@ -85,6 +93,7 @@ class TrainConfig:
     def __post_init__(self):
         self.view = check_view(self.view)
         self.scale = tuple(self.scale)
+        if self.monitor not in MONITORS: raise ValueError(f"monitor must be one of {list(MONITORS)}, got {self.monitor!r}")
         if self.experiment_name is None:
             self.experiment_name = f"maht_net_{self.view}_{datetime.now():%Y%m%d_%H%M%S}"
 
@@ -140,6 +149,12 @@ def visible(kps: torch.Tensor, hw) -> torch.Tensor:
     H, W = hw
     return (kps[..., 0] >= 0) & (kps[..., 0] <= W - 1) & (kps[..., 1] >= 0) & (kps[..., 1] <= H - 1)
 
+def decoded(learn, sigma: float, stride: int) -> torch.Tensor:
+    "Keypoints [B, K, 2] (input pixels) decoded from the Learner's current predictions, once per batch for every metric."
+    if getattr(learn, '_decoded_for', None) is not learn.pred:
+        learn._decoded_for, learn._decoded = learn.pred, decode_heatmaps(learn.pred.detach().float(), sigma, stride=stride)[0]
+    return learn._decoded
+
 class MeanRadialError(Metric):
     "Mean radial error of the decoded keypoints over all visible keypoints, in input pixels or in mm."
     def __init__(self, unit: str = 'px', sigma: float = 4.0, stride: int = 4):
@@ -148,8 +163,7 @@ class MeanRadialError(Metric):
     def accumulate(self, learn):
         kps, mm = learn.yb[0], learn.yb[1]
         hw = learn.xb[0].shape[-2:]
-        pred, _ = decode_heatmaps(learn.pred.detach().float(), self.sigma, stride=self.stride)
-        err = radial_error(pred, kps)
+        err = radial_error(decoded(learn, self.sigma, self.stride), kps)
         if self.unit == 'mm': err = err * mm.view(-1, 1)
         m = visible(kps, hw)
         self.total += float(err[m].sum()); self.count += int(m.sum())
@@ -157,6 +171,18 @@ class MeanRadialError(Metric):
     def value(self): return self.total / self.count if self.count else float('nan')
     @property
     def name(self): return f"mre_{self.unit}"
+
+class LevelIdentification(Metric):
+    "Percentage of validation edges on their own level (`edges_identified`): the level jumps a mean error hides."
+    def __init__(self, sigma: float = 4.0, stride: int = 4): self.sigma, self.stride = sigma, stride
+    def reset(self): self.ok, self.count = 0, 0
+    def accumulate(self, learn):
+        ok = edges_identified(decoded(learn, self.sigma, self.stride).cpu().numpy(), learn.yb[0].detach().float().cpu().numpy())
+        self.ok += int(ok.sum()); self.count += ok.size
+    @property
+    def value(self): return 100 * self.ok / self.count if self.count else float('nan')
+    @property
+    def name(self): return 'level_id'
 
 class LossComponent(Metric):
     "Batch-size weighted mean of one component of the loss over the validation set."
@@ -187,15 +213,27 @@ def make_loss(config: TrainConfig) -> KeypointLoss:
                                     stride=config.stride, margin=config.anatomical_margin))
 
 LOSS_KEYS = ('focal', 'offset', 'anatomical')
+NO_DECAY_MODULES = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm, nn.Embedding, AnatomicalEncoding)
+
+def decay_groups(model) -> list[list]:
+    """The trainable parameters in two groups: [weights that take weight decay, those that never do]. Norms, biases,
+    embeddings, the anatomical encoding and the vertebral queries keep their scale: decay would only shrink them."""
+    spared = {id(p) for m in model.modules() if isinstance(m, NO_DECAY_MODULES) for p in m.parameters()}
+    groups = [[], []]
+    for n, p in model.named_parameters():
+        if p.requires_grad: groups[id(p) in spared or p.ndim <= 1 or n.endswith('queries')].append(p)
+    return groups
 
 def maht_learner(dls, config: TrainConfig, model=None, cbs=None, path=None) -> Learner:
     "A fastai Learner for MAHT-Net on `dls` with the optimiser, loss, metrics and (on CUDA, when asked) AMP of `config`."
     model = model if model is not None else create_maht_net(**config.model_config())
     opt = partial(OptimWrapper, opt=torch.optim.AdamW, betas=(0.9, 0.999), eps=1e-8)
-    metrics = [MeanRadialError('px', config.heatmap_sigma, config.stride),
-               MeanRadialError('mm', config.heatmap_sigma, config.stride)] + [LossComponent(k) for k in LOSS_KEYS]
-    learn = Learner(dls, model, loss_func=make_loss(config), opt_func=opt, lr=config.lr, wd=config.weight_decay,
-                    metrics=metrics, cbs=cbs, path=path or config.run_dir, model_dir='.')
+    s = (config.heatmap_sigma, config.stride)
+    metrics = [MeanRadialError('px', *s), MeanRadialError('mm', *s), LevelIdentification(*s)] + [LossComponent(k) for k in LOSS_KEYS]
+    clip = [GradientClip(config.grad_clip)] if config.grad_clip else []
+    learn = Learner(dls, model, loss_func=make_loss(config), opt_func=opt, lr=config.lr, wd=[config.weight_decay, 0.],
+                    splitter=decay_groups, metrics=metrics, cbs=clip + list(cbs or []), path=path or config.run_dir,
+                    model_dir='.')
     if use_amp(config, dls.device): learn.to_fp16()
     return learn
 
@@ -298,7 +336,8 @@ class TrainState(Callback):
     def __init__(self, config: TrainConfig, start: dict | None = None, quiet: bool = False):
         self.config, self.start, self.quiet = config, start, quiet
         self.done = start['epoch'] if start else 0
-        self.best = start['best'] if start else math.inf
+        self.sign = 1 if MONITORS[config.monitor] == 'min' else -1     # scores are compared as sign * value
+        self.best = start['best'] if start else self.sign * math.inf
         self.best_epoch = start['best_epoch'] if start else 0
         self.wait = start['wait'] if start else 0
         self.history = list(start['history']) if start else []
@@ -310,6 +349,10 @@ class TrainState(Callback):
 
     @property
     def is_main(self) -> bool: return rank() == 0
+
+    def better(self, score: float) -> bool:
+        "Whether `score` of the monitored metric beats the best so far (NaN never does)."
+        return self.sign * score < self.sign * self.best
 
     def log(self, msg: str):
         if not self.is_main: return
@@ -343,8 +386,9 @@ class TrainState(Callback):
         self.done += 1
         row = dict(epoch=self.done, **row, lr=self.sched.lrs[-1] if self.sched.lrs else self.config.lr,
                    seconds=round(time.time() - self._t, 2))
-        improved = row['valid_loss'] < self.best
-        if improved: self.best, self.best_epoch, self.wait = row['valid_loss'], self.done, 0
+        score = row[self.config.monitor]
+        improved = self.better(score)
+        if improved: self.best, self.best_epoch, self.wait = score, self.done, 0
         else: self.wait += 1
         row['best'] = improved
         self.history.append(row)
@@ -356,11 +400,12 @@ class TrainState(Callback):
             save_checkpoint(self.run_dir/'latest.pth', st)    # last: the epoch counts as done once latest.pth says so
             self.write_history()
         self.log(f"epoch {self.done}/{self.config.epochs}: train loss {row['train_loss']:.4f}, valid loss "
-                 f"{row['valid_loss']:.4f}, error {row['mre_px']:.2f} px ({row['mre_mm']:.2f} mm)"
+                 f"{row['valid_loss']:.4f}, error {row['mre_px']:.2f} px ({row['mre_mm']:.2f} mm), "
+                 f"level id. {row['level_id']:.1f}%"
                  f"{' *best*' if improved else ''}")
         if self.wait >= self.config.patience:
             self.stopped_early = True
-            self.log(f"early stop: no better validation loss for {self.wait} epochs (best {self.best:.4f} at epoch {self.best_epoch})")
+            self.log(f"early stop: no better {self.config.monitor} for {self.wait} epochs (best {self.best:.4f} at epoch {self.best_epoch})")
             raise CancelFitException()
 
     def before_epoch(self): self._t = time.time()
@@ -391,6 +436,13 @@ def resume_config(ck: dict, path, **overrides) -> TrainConfig:
     run = Path(path).resolve().parent        # the run continues in the checkpoint's folder
     d['output_dir'], d['experiment_name'] = str(run.parent), run.name
     return TrainConfig.from_dict(d)
+
+def describe_start(config: TrainConfig) -> str:
+    "Where the backbone's weights came from, in words (for the run summary and the checkpoint)."
+    p = config.pretrained
+    if p is None or str(p).lower() == 'none': return f"{config.backbone} from random initialisation (--pretrained none)"
+    if str(p).lower() == 'imagenet': return f"{config.backbone} ImageNet weights ({imagenet_weights_file(config.backbone)})"
+    return f"{config.backbone} weights from {Path(p).resolve()}"
 
 def describe_data(root, given: bool = True) -> str:
     "The first line of a run: which data it trains on."
@@ -436,6 +488,7 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
         f"train {len(dls.train_ds)} / valid {len(dls.valid_ds)} images" + (f" | {world} processes" if world > 1 else ''))
     sched = WarmupCosine(config.epochs, config.warmup_epochs, config.lr, config.min_lr, it=start['it'] if start else 0)
     state = TrainState(config, start, quiet)
+    state.meta.setdefault('start', describe_start(config))
     learn = maht_learner(dls, config, model, cbs=[sched, state] + list(cbs or []))
     learn.state = state
     if not bars:                                # TrainState prints one line per epoch
@@ -447,7 +500,7 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
     with distributed(learn):
         if start is None:
             with learn.removed_cbs([sched, state]): v = learn.validate()   # fastai's validate fires fit/epoch events
-            state.meta['untrained'] = dict(zip(['valid_loss', 'mre_px', 'mre_mm'], all_mean([float(x) for x in v[:3]])))
+            state.meta['untrained'] = dict(zip(['valid_loss', 'mre_px', 'mre_mm', 'level_id'], all_mean([float(x) for x in v[:4]])))
         remaining = config.epochs - state.done
         if remaining > 0: learn.fit(remaining)
     if not quiet: print(run_summary(state))
@@ -474,16 +527,20 @@ def run_summary(state: TrainState) -> str:
     if not h: return f"no epoch finished; run folder {state.run_dir}"
     b = next((r for r in h if r['epoch'] == state.best_epoch), h[-1])
     lines = [f"finished {h[-1]['epoch']} epochs{' (early stop)' if state.stopped_early else ''} in {state.run_dir}",
-             f"best epoch {b['epoch']}: valid loss {b['valid_loss']:.4f}, "
-             f"validation mean radial error {b['mre_px']:.2f} px = {b['mre_mm']:.2f} mm"]
+             f"best epoch {b['epoch']} (by {state.config.monitor}): valid loss {b['valid_loss']:.4f}, "
+             f"validation mean radial error {b['mre_px']:.2f} px = {b['mre_mm']:.2f} mm, "
+             f"level identification {b['level_id']:.1f}% of edges"]
     if u: lines.append(f"untrained model: validation mean radial error {u['mre_px']:.2f} px = {u['mre_mm']:.2f} mm")
+    if 'start' in state.meta: lines.append(f"backbone start: {state.meta['start']}")
     return '\n'.join(lines)
 
 # %% ../nbs/03_train.ipynb #dad891c1
 MODEL_PRESETS = {
     'full': dict(backbone='efficientnet_v2_s', d_model=256, bridge_layers=4, vam_layers=3, n_heads=8, ffn_dim=1024),
-    'small': dict(backbone='resnet18', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4, ffn_dim=512, lr=1e-3),
-    'tiny': dict(backbone='mobilenet_v3_small', d_model=64, bridge_layers=1, vam_layers=1, n_heads=4, ffn_dim=128, lr=1e-3),
+    'small': dict(backbone='resnet18', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4, ffn_dim=512, lr=1e-3,
+                  pretrained='none'),
+    'tiny': dict(backbone='mobilenet_v3_small', d_model=64, bridge_layers=1, vam_layers=1, n_heads=4, ffn_dim=128, lr=1e-3,
+                 pretrained='none'),
 }
 
 def train_parser() -> argparse.ArgumentParser:
@@ -501,7 +558,9 @@ def train_parser() -> argparse.ArgumentParser:
     a('--device', default=None, help='cpu, cuda, cuda:1 or mps (default: MPS > CUDA > CPU)')
     a('--num-workers', type=int, default=None, help='DataLoader worker processes')
     a('--amp', action=argparse.BooleanOptionalAction, default=None, help='mixed precision (default: on for CUDA only)')
-    a('--pretrained', default=None, metavar='PATH', help='local backbone weights (state dict); nothing is downloaded')
+    a('--pretrained', default=None, metavar='imagenet|none|PATH',
+      help="backbone start: 'imagenet' (torchvision's weights, downloaded once into the torch hub cache; default of "
+           "the full model), 'none' (random; default of small and tiny) or a local state dict")
     a('--freeze-stages', type=int, default=None, help='backbone stages kept frozen')
     a('--model-size', choices=list(MODEL_PRESETS), default=None,
       help='full: MAHT-Net as designed (EfficientNetV2-S, d=256; default); small: ResNet-18, d=128, for CPU runs; '
@@ -509,6 +568,10 @@ def train_parser() -> argparse.ArgumentParser:
     a('--backbone', default=None, help='efficientnet_v2_s (default), resnet18 or mobilenet_v3_small')
     a('--stride', type=int, default=None, choices=[1, 2, 4], help='heatmap stride (default 4)')
     a('--patience', type=int, default=None, help='early stopping patience in epochs (default 20)')
+    a('--monitor', choices=list(MONITORS), default=None,
+      help='validation score that picks best.pth and stops early (default mre_mm: mean radial error in mm)')
+    a('--grad-clip', type=float, default=None, metavar='NORM', help=f'largest gradient norm (default {GRAD_CLIP}; 0: off)')
+    a('--weight-decay', type=float, default=None, help='AdamW weight decay on weights (default 1e-4)')
     a('--max-items', type=int, default=None, help='use at most this many images per split (quick runs)')
     a('--seed', type=int, default=None, help='random seed (default 42)')
     return p
@@ -519,6 +582,7 @@ def maht_train(argv=None):
     resume, size = args.pop('resume'), args.pop('model_size')
     if args.get('view'): args['view'] = args['view'].upper()
     given = {**(MODEL_PRESETS[size] if size else {}), **{k: v for k, v in args.items() if v is not None}}
+    if given.get('grad_clip') == 0: given['grad_clip'] = None
     try:
         if resume: train(resume=resume, **given)
         else: train(TrainConfig(**given))
