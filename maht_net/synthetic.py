@@ -15,11 +15,11 @@ from .data import VIEWS, LEVELS, N_EDGES, check_view, n_edges, n_keypoints, cach
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_CODE_VIEW', 'SLIP_NAMES', 'SLIP_SIGN', 'DISCS',
-           'SLIP_DISC_P', 'SLIP_FRACTION', 'IMAGE_HEIGHTS', 'IMAGE_WIDTHS', 'synth_patient', 'spine_chain_mm',
-           'chain_corners', 'spine_shapes_mm', 'patient_labels', 'synth_geometry', 'draw_shapes', 'soft_tissue',
-           'render_geometry', 'synth_sample', 'edge_profile', 'edge_step_offset', 'facing_contrast', 'patient_seed',
-           'synthetic_stem', 'annotation_text', 'write_synthetic_dataset', 'default_cache_dir', 'synthetic_root',
-           'show_synthetic_gallery', 'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
+           'SLIP_DISC_P', 'SLIP_FRACTION', 'IMAGE_HEIGHTS', 'IMAGE_WIDTHS', 'DEFAULT_PATIENTS', 'synth_patient',
+           'spine_chain_mm', 'chain_corners', 'spine_shapes_mm', 'patient_labels', 'synth_geometry', 'draw_shapes',
+           'soft_tissue', 'render_geometry', 'synth_sample', 'edge_profile', 'edge_step_offset', 'facing_contrast',
+           'patient_seed', 'synthetic_stem', 'annotation_text', 'write_synthetic_dataset', 'default_cache_dir',
+           'synthetic_root', 'show_synthetic_gallery', 'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
 
 # %% ../nbs/00a_synthetic.ipynb #b0b56f4e
 GENERATOR_VERSION = '2'     # bump when the drawn images or CSVs change: cached sets are keyed by it
@@ -384,6 +384,8 @@ def facing_contrast(image: np.ndarray, keypoints: np.ndarray) -> float:
     return float(samp(right) - samp(left))
 
 # %% ../nbs/00a_synthetic.ipynb #fa97a2cb
+DEFAULT_PATIENTS = 200   # the embedded set: 28 validation and 31 test patients under the 70/15/15 patient split
+
 def patient_seed(seed: int, patient: int) -> int:
     "The generator seed of patient number `patient` (1-based) of a synthetic set made with `seed`."
     return int(np.random.SeedSequence([int(seed), int(patient)]).generate_state(1, np.uint64)[0] >> 1)
@@ -397,7 +399,7 @@ def annotation_text(keypoints: np.ndarray, labels: np.ndarray) -> str:
     kp = np.asarray(keypoints, np.float64).reshape(-1, 4)
     return ''.join(f"{a:.3f},{b:.3f},{c:.3f},{d:.3f},{int(l)}\n" for (a, b, c, d), l in zip(kp, labels))
 
-def write_synthetic_dataset(out, n_patients: int = 40, seed: int = 42, max_size: int | None = None,
+def write_synthetic_dataset(out, n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size: int | None = None,
                             jpeg_quality: int = 95) -> Path:
     "Write a synthetic BUU-LSPINE set (AP and LA films with CSVs, and a README) into `out`; returns `out`."
     out = Path(out)
@@ -428,7 +430,7 @@ def default_cache_dir() -> Path:
     "The cache folder: `$MAHT_NET_CACHE` or `~/.cache/maht_net` (the one the image cache uses, `data.cache_root`)."
     return cache_root()
 
-def synthetic_root(n_patients: int = 40, seed: int = 42, max_size: int | None = None, cache_dir=None) -> Path:
+def synthetic_root(n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size: int | None = None, cache_dir=None) -> Path:
     "Folder of the cached synthetic set with these parameters, generated on first use (safe under concurrency)."
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     name = f"synthetic-v{GENERATOR_VERSION}-n{int(n_patients)}-seed{int(seed)}-" + (f"max{int(max_size)}" if max_size else 'full')
@@ -506,7 +508,7 @@ def dataset_summary(root) -> dict:
 
 @call_parse
 def synth_command(out: Param("Output folder", str) = 'data/synthetic',
-                  patients: Param("Number of patients (one AP and one LA film each)", int) = 40,
+                  patients: Param("Number of patients (one AP and one LA film each)", int) = DEFAULT_PATIENTS,
                   seed: Param("Random seed", int) = 42,
                   max_size: Param("Cap the longer image side at this many pixels", int) = None,
                   show: Param("Also save gallery.png with corners drawn", store_true) = False):
