@@ -489,6 +489,7 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
     sched = WarmupCosine(config.epochs, config.warmup_epochs, config.lr, config.min_lr, it=start['it'] if start else 0)
     state = TrainState(config, start, quiet)
     state.meta.setdefault('start', describe_start(config))
+    state.meta['valid_films'] = len(dls.valid_ds)
     learn = maht_learner(dls, config, model, cbs=[sched, state] + list(cbs or []))
     learn.state = state
     if not bars:                                # TrainState prints one line per epoch
@@ -529,7 +530,8 @@ def run_summary(state: TrainState) -> str:
     lines = [f"finished {h[-1]['epoch']} epochs{' (early stop)' if state.stopped_early else ''} in {state.run_dir}",
              f"best epoch {b['epoch']} (by {state.config.monitor}): valid loss {b['valid_loss']:.4f}, "
              f"validation mean radial error {b['mre_px']:.2f} px = {b['mre_mm']:.2f} mm, "
-             f"level identification {b['level_id']:.1f}% of edges"]
+             f"level identification {b['level_id']:.1f}% of edges" + (f" ({state.meta['valid_films']} validation films)"
+                                                                      if 'valid_films' in state.meta else '')]
     if u: lines.append(f"untrained model: validation mean radial error {u['mre_px']:.2f} px = {u['mre_mm']:.2f} mm")
     if 'start' in state.meta: lines.append(f"backbone start: {state.meta['start']}")
     return '\n'.join(lines)
