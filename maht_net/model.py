@@ -101,7 +101,7 @@ class Backbone(nn.Module):
         key = pretrained.lower() if isinstance(pretrained, str) else None
         if key == 'imagenet': _fit_state_dict(m, self.stages, imagenet_state_dict(name), imagenet_weights_file(name))
         elif pretrained is not None and key != 'none': _load_weights(m, self.stages, pretrained)
-        elif name not in _warned_random_init:
+        elif pretrained is None and name not in _warned_random_init:     # 'none' is a choice, None a default
             _warned_random_init.add(name)
             warnings.warn(f"{name} backbone: no pretrained weights given, starting from random initialisation "
                           "(pass pretrained='imagenet' or a local state dict path)", stacklevel=2)

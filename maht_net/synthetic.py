@@ -442,6 +442,7 @@ def synthetic_root(n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size:
         try:
             if (final/'.complete').exists(): return final          # made by another process while we waited
             tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=cache))
+            print(f"generating the synthetic BUU-LSPINE set ({int(n_patients)} patients) into {final}, once", file=sys.stderr, flush=True)
             try:
                 write_synthetic_dataset(tmp, n_patients, seed, max_size)
                 (tmp/'.complete').write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n")
