@@ -26,7 +26,8 @@ def main():
     from maht_net.evaluate import Predictor, evaluate_checkpoint, evaluation_metrics, Evaluation
     tmp = Path(tempfile.mkdtemp(prefix='maht_bench_eval_'))
     data = write_synthetic_dataset(tmp/'synth', n_patients=a.films, seed=0, max_size=1024)
-    cfg = TrainConfig(view=a.view, data_dir=str(data), image_size=a.image_size, **MODEL_PRESETS[a.preset],
+    cfg = TrainConfig(view=a.view, data_dir=str(data), image_size=a.image_size,
+                      **{**MODEL_PRESETS[a.preset], 'pretrained': 'none'},   # speed needs no trained weights
                       heatmap_sigma=4.0 * a.image_size / 512, output_dir=str(tmp), experiment_name='bench')
     torch.manual_seed(0)
     model = create_maht_net(**cfg.model_config())

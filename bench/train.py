@@ -22,13 +22,14 @@ def main():
     if a.threads: torch.set_num_threads(a.threads)
     torch.set_flush_denormal(True)
     from fastai.callback.core import Callback, CancelValidException
-    from maht_net.train import TrainConfig, MODEL_PRESETS, maht_learner, make_loss, WarmupCosine
+    from maht_net.train import TrainConfig, MODEL_PRESETS, maht_learner, make_loss, WarmupCosine, decay_groups
     from maht_net.data import spine_dataloaders
     from maht_net.model import create_maht_net
     from maht_net.synthetic import write_synthetic_dataset
     root = write_synthetic_dataset(tempfile.mkdtemp(), n_patients=a.items * 2, seed=0, max_size=max(512, a.image_size))
-    cfg = TrainConfig(view='AP', image_size=a.image_size, batch_size=a.bs, epochs=100, **MODEL_PRESETS[a.size],
-                      heatmap_sigma=4.0 * a.image_size / 512, anatomical_margin=5.0 * a.image_size / 512,
+    cfg = TrainConfig(view='AP', image_size=a.image_size, batch_size=a.bs, epochs=100,
+                      **{**MODEL_PRESETS[a.size], 'pretrained': 'none'},   # speed needs no trained weights
+                      heatmap_sigma=4.0 * a.image_size / 512,   # the anatomical margin scales with the input by itself
                       device=a.device, experiment_name='bench', output_dir=tempfile.mkdtemp())
     dls = spine_dataloaders(root, 'AP', image_size=a.image_size, bs=a.bs, num_workers=0, device=a.device,
                             max_items=a.items, progress=False, cache_dir=tempfile.mkdtemp())
@@ -42,13 +43,17 @@ def main():
     learn.remove_cb(learn.progress); learn.logger = lambda *a, **k: None
 
     loss_fn = make_loss(cfg)
-    opt = torch.optim.AdamW(plain_model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.999), eps=1e-8)
+    decay, spared = decay_groups(plain_model)            # the same parameter groups and clipping as the Learner
+    opt = torch.optim.AdamW([dict(params=decay, weight_decay=cfg.weight_decay), dict(params=spared, weight_decay=0.)],
+                            lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
     def plain_epoch():
         plain_model.train()
         for xb, kb, mb in dls.train:
             for g in opt.param_groups: g['lr'] = cfg.lr
             loss = loss_fn(plain_model(xb), kb, mb)
-            loss.backward(); opt.step(); opt.zero_grad()
+            loss.backward()
+            if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(plain_model.parameters(), cfg.grad_clip)
+            opt.step(); opt.zero_grad()
 
     n_img = len(dls.train) * a.bs
     learn.fit(1); plain_epoch()                          # warm-up

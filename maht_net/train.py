@@ -636,17 +636,20 @@ def read_history(run) -> list:
     "The history of a run folder (history.json), or the list itself."
     return json.loads((Path(run)/'history.json').read_text()) if isinstance(run, (str, Path)) else list(run)
 
-def plot_history(run, figsize=(10, 3.2)):
-    "Loss curves (train, valid and the components) and validation mean radial error per epoch; returns the Figure."
+def plot_history(run, figsize=(13, 3.2)):
+    """Loss curves (train, valid and the components), validation mean radial error and level identification per epoch;
+    returns the Figure."""
     h = read_history(run)
     ep = [r['epoch'] for r in h]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=figsize)
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=figsize)
     for k in ('train_loss', 'valid_loss', 'focal', 'offset', 'anatomical'):
         a1.plot(ep, [r[k] for r in h], label=k, ls='-' if k.endswith('loss') else ':')
     a1.set_yscale('log'); a1.set_xlabel('epoch'); a1.set_title('loss'); a1.legend(fontsize=7)
     a2.plot(ep, [r['mre_px'] for r in h], 'o-', ms=3, label='px'); a2.set_xlabel('epoch'); a2.set_ylabel('px')
     a2.set_title('validation mean radial error'); a2b = a2.twinx(); a2b.plot(ep, [r['mre_mm'] for r in h], alpha=0)
     a2b.set_ylabel('mm')
+    a3.plot(ep, [r.get('level_id', float('nan')) for r in h], 'o-', ms=3, color='C2'); a3.set_ylim(0, 101)
+    a3.set_xlabel('epoch'); a3.set_ylabel('% of edges'); a3.set_title('validation level identification')
     fig.tight_layout()
     return fig
 
