@@ -25,8 +25,8 @@ __all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAU
            'scan_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items',
            'as_hw', 'Letterbox', 'letterbox', 'cache_root', 'atomic_write_bytes', 'file_digest', 'ImageCache',
            'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment', 'best_device',
-           'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic', 'resolve_data_dir', 'plot_spine', 'plot_grid',
-           'SpineDataLoaders', 'spine_dataloaders']
+           'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic', 'resolve_data_dir', 'DataCheck',
+           'check_dataset', 'maht_check_data', 'plot_spine', 'plot_grid', 'SpineDataLoaders', 'spine_dataloaders']
 
 # %% ../nbs/00_data.ipynb #1948bfbd
 VIEWS = ('AP', 'LA')
@@ -583,6 +583,90 @@ def resolve_data_dir(data_dir=None) -> Path:
     if Path('data/buu-lspine').is_dir(): return Path('data/buu-lspine')
     from .synthetic import synthetic_root
     return synthetic_root()
+
+# %% ../nbs/00_data.ipynb #ec5a3d97
+@dataclass
+class DataCheck:
+    "What `check_dataset` found: the report's lines, each view's scan (None where its folder is missing), every problem and the exit status."
+    root: Path | None
+    scans: dict
+    problems: list     # (path or None, message): the scans' problems, then the cross-view ones
+    lines: list
+    status: int        # 0 clean, 1 problems but every view has usable films, 2 a view has none (or no folder)
+
+    def __str__(self): return '\n'.join(self.lines)
+
+def _span(vals) -> str: return f"{min(vals)}-{max(vals)}" if len(vals) else '-'
+def _n(n: int, word: str) -> str: return f"{n} {word}{'s' if n != 1 else ''}"
+
+def _view_summary(scan: ScanResult) -> list[str]:
+    "The report's lines for one view: counts, labels, sizes and every problem."
+    items = scan.items
+    codes = np.bincount(np.concatenate([i.labels for i in items]), minlength=len(LABEL_CODES)) if items else np.zeros(len(LABEL_CODES), int)
+    lines = [f"{scan.view}: {_n(len(items), 'good film')}, {_n(len({i.patient for i in items}), 'patient')}, "
+             f"sex F {sum(i.sex == 'F' for i in items)} / M {sum(i.sex == 'M' for i in items)}, age {_span([i.age for i in items])} years",
+             "  edges by label code: " + ', '.join(f"{c} {LABEL_CODES[c]} {codes[c]}" for c in LABEL_CODES),
+             f"  slipped films (an edge coded 1-4): {sum(i.slipped for i in items)} of {len(items)}",
+             f"  film sizes: width {_span([i.width for i in items])} px, height {_span([i.height for i in items])} px",
+             f"  {_n(len(scan.problems), 'problem')}" + (':' if scan.problems else '')]
+    return lines + [f"    {m}" for _, m in scan.problems]
+
+def _cross_view(root: Path, scans: dict) -> list:
+    "Problems across the views, as (path, message): one view only, names that disagree on sex or age, two good films in one view."
+    films = {}   # patient -> [(view folder, image path, parsed name)]
+    for v in VIEWS:
+        if scans.get(v) is None: continue
+        for p in sorted((root/v).iterdir()):
+            if p.suffix.lower() in IMAGE_EXTS and (info := parse_name(p.stem)): films.setdefault(info['patient'], []).append((v, p, info))
+    out = []
+    for pid, fs in sorted(films.items()):
+        views = sorted({v for v, _, _ in fs})
+        if len(views) == 1 and all(scans.get(v) is not None for v in VIEWS):
+            other = [v for v in VIEWS if v != views[0]][0]
+            out.append((fs[0][1], f"patient {pid}: {views[0]} film {fs[0][1]} but no {other} film in {root/other}"))
+        if len({(i['sex'], i['age']) for _, _, i in fs}) > 1:
+            out.append((fs[0][1], f"patient {pid}: file names disagree on sex or age: "
+                                  + ', '.join(f"{v}/{p.name} ({i['sex']}, {i['age']} years)" for v, p, i in fs)))
+    for v, scan in scans.items():
+        if scan is None: continue
+        by = {}
+        for it in scan.items: by.setdefault(it.patient, []).append(it.image)
+        out += [(ps[1], f"patient {pid}: {len(ps)} good {v} films ({', '.join(p.name for p in ps)})") for pid, ps in sorted(by.items()) if len(ps) > 1]
+    return out
+
+def check_dataset(root=None) -> DataCheck:
+    """Scan both views of a dataset (`root`, default as `resolve_data_dir`) and report what a user must know before
+    training: per view the good films, patients, sex and age, label codes, film sizes and every problem; across views the
+    patients with one view only and names that disagree. `status`: 0 clean, 1 problems found but every view has
+    usable films, 2 a view has none or the folder is missing. `print` the result for the report."""
+    try: root = resolve_data_dir(root)
+    except FileNotFoundError as e: return DataCheck(None if root is None else Path(root), {}, [(root, str(e))], [str(e)], 2)
+    lines = [f"{root.resolve()}" + (' (SYNTHETIC data)' if is_synthetic(root) else '')]
+    scans, problems = {}, []
+    for v in VIEWS:
+        try: scans[v] = scan_dataset(root, v)
+        except FileNotFoundError as e:
+            scans[v] = None; problems.append((root/v, str(e))); lines.append(f"{v}: {e}"); continue
+        problems += scans[v].problems
+        lines += _view_summary(scans[v])
+    cross = _cross_view(root, scans)
+    problems += cross
+    lines += [f"Across views: {_n(len(cross), 'problem')}" + (':' if cross else '')] + [f"  {m}" for _, m in cross]
+    empty = [v for v, s in scans.items() if s is None or not s.items]
+    status = 2 if empty else 1 if problems else 0
+    lines.append('OK: no problems found' if status == 0 else
+                 f"{_n(len(problems), 'problem')} found; " + (f"no usable films in {' and '.join(empty)}" if empty else 'every view has usable films'))
+    return DataCheck(root, scans, problems, lines, status)
+
+def maht_check_data(argv=None) -> int:
+    "Console command `maht_check_data [DIR]`: print `check_dataset`'s report; exit 0 clean, 1 problems, 2 a view without usable films."
+    import argparse, sys
+    ap = argparse.ArgumentParser(prog='maht_check_data', description=maht_check_data.__doc__)
+    ap.add_argument('dir', nargs='?', default=None, metavar='DIR',
+                    help='dataset folder with AP/ and LA/ (default: data/buu-lspine when it exists, else the synthetic set)')
+    r = check_dataset(ap.parse_args(sys.argv[1:] if argv is None else argv).dir)
+    print(r)
+    return r.status        # a console script exits with what its function returns
 
 # %% ../nbs/00_data.ipynb #1bec2727
 import matplotlib.pyplot as plt
