@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_train.ipynb #e3302e2b
 from __future__ import annotations
-import argparse, contextlib, csv, io, json, math, os, random, sys, time, warnings
+import argparse, contextlib, csv, io, json, math, os, pickle, random, re, sys, time, warnings, zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field, asdict, fields
 from datetime import datetime
 from functools import partial
@@ -27,14 +28,15 @@ from .model import create_maht_net, decode_heatmaps, AnatomicalEncoding, imagene
 from .loss import MAHTNetLoss
 
 # %% auto #0
-__all__ = ['GRAD_CLIP', 'MONITORS', 'LOSS_KEYS', 'NO_DECAY_MODULES', 'CHECKPOINT_FORMAT', 'RESUME_OVERRIDABLE', 'MODEL_PRESETS',
-           'TrainConfig', 'scheduled_lr', 'WarmupCosine', 'visible', 'decoded', 'MeanRadialError',
-           'LevelIdentification', 'LossComponent', 'KeypointLoss', 'make_loss', 'decay_groups', 'maht_learner',
-           'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError', 'CheckpointError',
-           'train_loader', 'rng_state', 'set_rng_state', 'unwrap', 'save_checkpoint', 'load_checkpoint', 'load_model',
-           'TrainState', 'resume_config', 'describe_start', 'describe_data', 'show_progress', 'train', 'process_device',
-           'distributed', 'run_summary', 'train_parser', 'maht_train', 'device_benchmark', 'maht_check_device',
-           'read_history', 'plot_history', 'predict_batch', 'show_predictions']
+__all__ = ['GRAD_CLIP', 'MONITORS', 'LOSS_KEYS', 'NO_DECAY_MODULES', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'PLAIN_TYPES',
+           'RESUME_OVERRIDABLE', 'MODEL_PRESETS', 'TrainConfig', 'scheduled_lr', 'WarmupCosine', 'visible', 'decoded',
+           'MeanRadialError', 'LevelIdentification', 'LossComponent', 'KeypointLoss', 'make_loss', 'decay_groups',
+           'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError',
+           'CheckpointError', 'train_loader', 'numpy_rng_state', 'set_numpy_rng_state', 'rng_state', 'set_rng_state',
+           'unwrap', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason', 'load_checkpoint',
+           'convert_checkpoint', 'load_model', 'TrainState', 'resume_config', 'describe_start', 'describe_data',
+           'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser', 'maht_train',
+           'device_benchmark', 'maht_check_device', 'read_history', 'plot_history', 'predict_batch', 'show_predictions']
 
 # %% ../nbs/03_train.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
@@ -275,7 +277,8 @@ def all_mean(values: list) -> list:
     return (t / torch.distributed.get_world_size()).tolist()
 
 # %% ../nbs/03_train.ipynb #a866c37d
-CHECKPOINT_FORMAT = 'maht_net-checkpoint-1'
+CHECKPOINT_FORMAT = 'maht_net-checkpoint-2'     # 2: tensors and plain Python values only (read with weights_only=True)
+OLD_CHECKPOINT_FORMATS = ('maht_net-checkpoint-1',)
 
 class NonFiniteLossError(RuntimeError):
     "The training loss became NaN or infinite."
@@ -287,9 +290,21 @@ def train_loader(dls):
     "The training DataLoader (inside fastai's DistributedDL wrapper in a distributed run)."
     return getattr(dls.train, 'dl', dls.train)
 
+def numpy_rng_state() -> dict:
+    "NumPy's global random state as plain values and a tensor (`np.random.get_state()` holds an ndarray)."
+    kind, key, pos, has_gauss, gauss = np.random.get_state()
+    return dict(kind=str(kind), key=torch.from_numpy(key.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss),
+                gauss=float(gauss))
+
+def set_numpy_rng_state(s):
+    "Restore a state of `numpy_rng_state` (or the tuple of `np.random.get_state`)."
+    if isinstance(s, dict):
+        s = (s['kind'], np.asarray(s['key'], dtype=np.int64).astype(np.uint32), s['pos'], s['has_gauss'], s['gauss'])
+    np.random.set_state(s)
+
 def rng_state(dls=None) -> dict:
-    "Every random state a run depends on."
-    s = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
+    "Every random state a run depends on, as tensors and plain Python values."
+    s = dict(python=random.getstate(), numpy=numpy_rng_state(), torch=torch.get_rng_state())
     if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
     if torch.backends.mps.is_available(): s['mps'] = torch.mps.get_rng_state()
     if dls is not None: s['dl'] = train_loader(dls).rng.getstate()
@@ -297,27 +312,85 @@ def rng_state(dls=None) -> dict:
 
 def set_rng_state(s: dict, dls=None):
     "Restore the states of `rng_state`."
-    random.setstate(s['python']); np.random.set_state(s['numpy']); torch.set_rng_state(s['torch'])
+    random.setstate(s['python']); set_numpy_rng_state(s['numpy']); torch.set_rng_state(s['torch'])
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
     if 'mps' in s and torch.backends.mps.is_available(): torch.mps.set_rng_state(s['mps'])
     if 'dl' in s and dls is not None: train_loader(dls).rng.setstate(s['dl'])
 
 def unwrap(model): return getattr(model, 'module', model)
 
+PLAIN_TYPES = (dict, OrderedDict, list, tuple, str, int, float, bool, type(None), torch.Size)   # weights_only reads these
+
+def check_plain(x, where='checkpoint'):
+    "Raise `TypeError` unless `x` holds only tensors and plain Python values (what `torch.load(weights_only=True)` reads)."
+    if isinstance(x, torch.Tensor): return
+    if type(x) not in PLAIN_TYPES: raise TypeError(f"{where} holds a {type(x).__module__}.{type(x).__qualname__}")
+    if isinstance(x, dict):
+        for k, v in x.items(): check_plain(k, where); check_plain(v, f"{where}[{k!r}]")
+    elif isinstance(x, (list, tuple)):
+        for i, v in enumerate(x): check_plain(v, f"{where}[{i}]")
+
 def save_checkpoint(path, state: dict):
-    "Write a checkpoint atomically."
+    "Write a checkpoint atomically; it must hold only tensors and plain Python values."
+    check_plain(state)
     buf = io.BytesIO(); torch.save(state, buf)
     atomic_write_bytes(Path(path), buf.getvalue())
 
+def convert_hint(path) -> str:
+    return f"""if you trust its source, convert it with: python -c "from maht_net.train import convert_checkpoint; convert_checkpoint('{path}')\""""
+
+def unsafe_reason(path, e) -> str:
+    "Why `torch.load(weights_only=True)` refused the zip checkpoint `path`, in words."
+    try:
+        with zipfile.ZipFile(path) as z:
+            old = next((f for f in OLD_CHECKPOINT_FORMATS for n in z.namelist() if n.endswith('data.pkl')
+                        and f.encode() in z.read(n)), None)     # the bytes of the pickle, never unpickled
+    except Exception: old = None
+    if old: return f"a maht_net checkpoint of the older format {old}, which holds NumPy objects"
+    m = re.search(r'GLOBAL (\S+)', str(e))
+    return f"it holds Python objects that would run code on loading ({m.group(1) if m else 'unknown'})"
+
 def load_checkpoint(path) -> dict:
-    "Read a maht_net checkpoint (on the CPU), with a clear error for anything else."
+    """Read a maht_net checkpoint (on the CPU) with `torch.load(weights_only=True)`: tensors and plain values only, so a
+    crafted file cannot run code. Anything else is a `CheckpointError` of one line that names the file."""
+    path = Path(path)
+    if not path.exists(): raise CheckpointError(f"{path}: no such checkpoint")
+    if not path.is_file(): raise CheckpointError(f"{path}: a folder, not a checkpoint file")
+    with open(path, 'rb') as f: head = f.read(4)
+    if head == b'PK\x03\x04' and not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: a truncated or damaged checkpoint (the file ends early; was it copied whole?)")
+    try: ck = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        if zipfile.is_zipfile(path):
+            raise CheckpointError(f"{path}: cannot be read safely: {unsafe_reason(path, e)}; {convert_hint(path)}") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)") from None
+    except Exception as e:
+        raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)") from None
+    if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a maht_net training checkpoint")
+    return ck
+
+def convert_checkpoint(path, out=None) -> Path:
+    """Rewrite a TRUSTED maht_net checkpoint of an older format in the current one (read with `weights_only=False`, which
+    can run code: only for files whose source you trust). Writes `out` (default `<name>.converted.pth` beside it) and
+    returns its path. The converted checkpoint evaluates and predicts; resuming its run is not supported."""
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"{path}: no such checkpoint")
     try: ck = torch.load(path, map_location='cpu', weights_only=False)
     except Exception as e: raise CheckpointError(f"{path}: not a readable checkpoint ({e.__class__.__name__})") from None
-    if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT:
+    if not isinstance(ck, dict) or ck.get('format') not in (CHECKPOINT_FORMAT, *OLD_CHECKPOINT_FORMATS):
         raise CheckpointError(f"{path}: not a maht_net training checkpoint")
-    return ck
+    if ck['format'] != CHECKPOINT_FORMAT:
+        rng = dict(ck.get('rng') or {})
+        if 'numpy' in rng and not isinstance(rng['numpy'], dict):
+            kind, key, pos, has_gauss, gauss = rng['numpy']
+            rng['numpy'] = dict(kind=str(kind), key=torch.as_tensor(np.asarray(key).astype(np.int64)), pos=int(pos),
+                                has_gauss=int(has_gauss), gauss=float(gauss))
+        ck = {**ck, 'rng': rng, 'format': CHECKPOINT_FORMAT,
+              'meta': {**dict(ck.get('meta') or {}), 'converted_from': ck['format']}}
+    out = Path(out) if out is not None else path.with_name(f"{path.stem}.converted.pth")
+    save_checkpoint(out, ck)
+    return out
 
 def load_model(path, device='cpu'):
     "Rebuild MAHT-Net from a checkpoint alone (its config), with its weights, in eval mode."
@@ -461,6 +534,9 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
     start = None
     if resume is not None:
         start = load_checkpoint(resume)
+        if start['meta'].get('converted_from'):
+            raise CheckpointError(f"{resume}: converted from the older format {start['meta']['converted_from']}; it "
+                                  "evaluates and predicts, but resuming its run is not supported")
         config = resume_config(start, resume, **overrides)
     elif config is None: config = TrainConfig(**overrides)
     root = resolve_data_dir(config.data_dir)
