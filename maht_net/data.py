@@ -18,14 +18,14 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', c
 
 # %% auto #0
 __all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAULT_SPACING_MM', 'LABEL_CODES', 'COLUMNS',
-           'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_FLIP', 'LEVEL_COLOURS', 'check_view', 'n_edges', 'n_keypoints',
-           'keypoint_anatomy', 'keypoint_names', 'flip_permutation', 'radial_error', 'endplates', 'slip_fractions',
-           'edges_identified', 'vertebra_centres', 'vertebrae_identified', 'AnnotationError', 'read_annotation',
-           'parse_name', 'ImageError', 'check_image', 'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult',
-           'scan_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items',
-           'as_hw', 'Letterbox', 'letterbox', 'cache_root', 'atomic_write_bytes', 'file_digest', 'ImageCache',
-           'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment', 'best_device',
-           'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic', 'resolve_data_dir', 'DataCheck',
+           'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'CACHE_FORMAT', 'DEFAULT_FLIP', 'LEVEL_COLOURS', 'check_view', 'n_edges',
+           'n_keypoints', 'keypoint_anatomy', 'keypoint_names', 'flip_permutation', 'radial_error', 'endplates',
+           'slip_fractions', 'edges_identified', 'vertebra_centres', 'vertebrae_identified', 'AnnotationError',
+           'read_annotation', 'parse_name', 'ImageError', 'check_image', 'to_uint8_gray', 'load_image', 'SpineItem',
+           'ScanResult', 'scan_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients',
+           'split_items', 'as_hw', 'Letterbox', 'letterbox', 'cache_root', 'atomic_write_bytes', 'file_digest',
+           'ImageCache', 'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment',
+           'best_device', 'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic', 'resolve_data_dir', 'DataCheck',
            'check_dataset', 'maht_check_data', 'plot_spine', 'plot_grid', 'SpineDataLoaders', 'spine_dataloaders']
 
 # %% ../nbs/00_data.ipynb #1948bfbd
@@ -402,20 +402,20 @@ def file_digest(path) -> str:
     return h.hexdigest()
 
 # %% ../nbs/00_data.ipynb #1147c530
+CACHE_FORMAT = 2   # bump whenever decoding (`load_image`, `to_uint8_gray`) or letterboxing (`Letterbox`) changes
+
 class ImageCache:
-    "Decoded, letterboxed uint8 images keyed on file content and training size."
+    "Decoded, letterboxed uint8 images keyed on (resolved path, size, modification time), the training size and `CACHE_FORMAT`."
     def __init__(self, image_size=512, cache_dir=None):
         self.hw = as_hw(image_size)
-        self.dir = cache_root(cache_dir)/'images'/f"{self.hw[0]}x{self.hw[1]}"
+        self.dir = cache_root(cache_dir)/'images'/f"v{CACHE_FORMAT}-{self.hw[0]}x{self.hw[1]}"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._digests = {}
 
     def key(self, path) -> str:
-        "Content hash of a file, remembered per (path, size, mtime) for this process."
-        st = Path(path).stat()
-        k = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
-        if k not in self._digests: self._digests[k] = file_digest(path)
-        return self._digests[k]
+        "Hash of the file's resolved path, size and modification time (ns) and `CACHE_FORMAT`; the content is not read."
+        p = Path(path).resolve()
+        st = p.stat()
+        return hashlib.blake2b(f"{CACHE_FORMAT}\0{p}\0{st.st_size}\0{st.st_mtime_ns}".encode(), digest_size=16).hexdigest()
 
     def path(self, image_path) -> Path: return self.dir/f"{self.key(image_path)}.npy"
 
@@ -431,9 +431,11 @@ class ImageCache:
         return img
 
     def build(self, image_paths, progress=True):
-        "Fill the cache for many images, with a progress bar."
-        from fastprogress.fastprogress import progress_bar
-        for p in (progress_bar(list(image_paths), leave=False) if progress else image_paths): self.get(p)
+        "Fill the cache for many images, with a progress bar; images already stored are looked up, not read."
+        todo = [p for p in image_paths if not self.path(p).exists()]
+        if todo:
+            from fastprogress.fastprogress import progress_bar
+            for p in (progress_bar(todo, leave=False) if progress else todo): self.get(p)
         return self
 
 # %% ../nbs/00_data.ipynb #5cb13984
