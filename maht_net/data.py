@@ -26,7 +26,8 @@ __all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAU
            'split_items', 'as_hw', 'Letterbox', 'letterbox', 'cache_root', 'atomic_write_bytes', 'file_digest',
            'ImageCache', 'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment',
            'best_device', 'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic', 'resolve_data_dir', 'DataCheck',
-           'check_dataset', 'maht_check_data', 'plot_spine', 'plot_grid', 'SpineDataLoaders', 'spine_dataloaders']
+           'check_dataset', 'maht_check_data', 'plot_spine', 'plot_grid', 'report_problems', 'SpineDataLoaders',
+           'spine_dataloaders']
 
 # %% ../nbs/00_data.ipynb #1948bfbd
 VIEWS = ('AP', 'LA')
@@ -707,6 +708,13 @@ def plot_grid(n: int, ncols: int = 4, size: float = 3.0):
 # %% ../nbs/00_data.ipynb #898bce33
 from fastai.data.core import DataLoaders, TfmdDL
 
+def report_problems(scan: ScanResult, log=print) -> list:
+    "Tell `log` (a callable taking one line; None for silence) about every file a scan left out, one line each after a count; returns the (path, message) pairs."
+    if scan.problems and log is not None:
+        log(f"{scan.view}: {len(scan.problems)} of {len(scan.items) + len(scan.problems)} films left out:")
+        for _, msg in scan.problems: log(f"  {msg}")
+    return list(scan.problems)
+
 class SpineDataLoaders(DataLoaders):
     "fastai `DataLoaders` of one view, with `show_batch` drawing the corners."
     def show_batch(self, max_n: int = 8, ncols: int = 4, ds_idx: int = 0):
@@ -721,15 +729,18 @@ def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int =
                       valid_split: str = 'val', augment: bool = True, flip: float | None = None, rotate: float = 10.0,
                       scale=(0.9, 1.1), brightness: float = 0.1, contrast: float = 0.2, noise: float = 0.02,
                       num_workers: int | None = None, device=None, cache_dir=None, max_items: int | None = None,
-                      progress: bool = True, spacing=None) -> SpineDataLoaders:
+                      progress: bool = True, spacing=None, log=print) -> SpineDataLoaders:
     """fastai DataLoaders for one view: the 'train' split and `valid_split`, images cached at `image_size`,
     keypoint-aware augmentation on the training batches. A batch is (images, keypoints, mm per input pixel).
     `spacing`: mm per original pixel (number, {stem: mm} or a `stem,spacing_mm` CSV); default 0.2.
-    Problems found in the dataset are reported, and the good files are used."""
+    Every file the scan leaves out is reported through `log` (default `print`; one line each, after a count) and kept
+    as `(path, message)` pairs in the result's `problems`; the good files are used."""
     view, root = check_view(view), resolve_data_dir(data_dir)
     scan = scan_dataset(root, view)
-    if scan.problems: warnings.warn(scan.report())
-    if not scan.items: raise ValueError(f"{root}/{view}: no usable images (see the problems above)")
+    problems = report_problems(scan, log)
+    if not scan.items:
+        raise ValueError(f"{root}/{view}: no usable images, all {len(problems)} files left out"
+                         + (f" (the first: {problems[0][1]})" if problems else ''))
     patients = dataset_patients(root)
     train, valid = (split_items(scan.items, s, seed, patients=patients)[:max_items] for s in ('train', valid_split))
     if not train or not valid: raise ValueError(f"{root}/{view}: the train or {valid_split} split is empty ({len(scan.items)} items)")
@@ -742,5 +753,6 @@ def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int =
                   num_workers=num_workers, device=dev) for i, ds in enumerate(dsets)]
     out = SpineDataLoaders(*dls, device=dev)
     out.view, out.root, out.image_size, out.synthetic = view, root, as_hw(image_size), is_synthetic(root)
+    out.problems = problems
     out.spacing = 'default 0.2 mm/px' if spacing is None else f'{spacing}' if isinstance(spacing, (int, float, str, Path)) else 'per-image table'
     return out
