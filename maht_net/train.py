@@ -392,14 +392,20 @@ def convert_checkpoint(path, out=None) -> Path:
     save_checkpoint(out, ck)
     return out
 
-def load_model(path, device='cpu'):
-    "Rebuild MAHT-Net from a checkpoint alone (its config), with its weights, in eval mode."
+def load_model(path, device='cpu', view: str | None = None):
+    """Rebuild MAHT-Net from a checkpoint alone (its config), with its weights, in eval mode. With `view`, a checkpoint
+    of the other view is an error."""
     ck = load_checkpoint(path)
-    cfg = {**TrainConfig.from_dict(ck['config']).model_config(), 'pretrained': None}   # the weights are in the checkpoint
+    config = TrainConfig.from_dict(ck['config'])
+    if view is not None and check_view(view) != config.view:
+        raise CheckpointError(f"{path}: a checkpoint of the {config.view} view, not {check_view(view)}")
+    cfg = {**config.model_config(), 'pretrained': None}   # the weights are in the checkpoint
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*no pretrained weights')
         model = create_maht_net(**cfg)
-    model.load_state_dict(ck['model'])
+    try: model.load_state_dict(ck['model'])
+    except RuntimeError:
+        raise CheckpointError(f"{path}: its weights do not fit the {config.view} MAHT-Net its config describes") from None
     return model.to(device).eval()
 
 # %% ../nbs/03_train.ipynb #fc90eaf0
