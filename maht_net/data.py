@@ -18,16 +18,17 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', c
 
 # %% auto #0
 __all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAULT_SPACING_MM', 'LABEL_CODES', 'COLUMNS',
-           'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'CACHE_FORMAT', 'DEFAULT_FLIP', 'LEVEL_COLOURS', 'check_view', 'n_edges',
-           'n_keypoints', 'keypoint_anatomy', 'keypoint_names', 'flip_permutation', 'radial_error', 'endplates',
-           'slip_fractions', 'edges_identified', 'vertebra_centres', 'vertebrae_identified', 'AnnotationError',
-           'read_annotation', 'parse_name', 'ImageError', 'check_image', 'to_uint8_gray', 'load_image', 'SpineItem',
-           'ScanResult', 'scan_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients',
-           'split_items', 'as_hw', 'Letterbox', 'letterbox', 'cache_root', 'atomic_write_bytes', 'file_digest',
-           'ImageCache', 'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment',
-           'best_device', 'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic', 'resolve_data_dir', 'DataCheck',
-           'check_dataset', 'maht_check_data', 'plot_spine', 'plot_grid', 'report_problems', 'SpineDataLoaders',
-           'spine_dataloaders']
+           'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD', 'CACHE_FORMAT', 'DEFAULT_FLIP', 'LEVEL_COLOURS',
+           'check_view', 'n_edges', 'n_keypoints', 'keypoint_anatomy', 'keypoint_names', 'flip_permutation',
+           'radial_error', 'endplates', 'slip_fractions', 'edges_identified', 'vertebra_centres',
+           'vertebrae_identified', 'AnnotationError', 'read_annotation', 'parse_name', 'ImageError', 'check_image',
+           'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset', 'patient_hash', 'patient_split',
+           'split_patients', 'dataset_patients', 'split_items', 'disc_codes', 'fit_slip_threshold',
+           'training_slip_threshold', 'data_fingerprint', 'as_hw', 'Letterbox', 'letterbox', 'cache_root',
+           'atomic_write_bytes', 'file_digest', 'ImageCache', 'affine_matrices', 'warp_keypoints', 'warp_images',
+           'ToUnitFloat', 'SpineAugment', 'best_device', 'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic',
+           'resolve_data_dir', 'DataCheck', 'check_dataset', 'maht_check_data', 'plot_spine', 'plot_grid',
+           'report_problems', 'SpineDataLoaders', 'spine_dataloaders']
 
 # %% ../nbs/00_data.ipynb #1948bfbd
 VIEWS = ('AP', 'LA')
@@ -324,6 +325,50 @@ def split_items(items, split: str, seed: int = 42, ratios=(0.7, 0.15, 0.15), pat
     if split not in SPLITS: raise ValueError(f"split must be one of {SPLITS + ('all',)}, got {split!r}")
     s = split_patients(set(patients or []) | {i.patient for i in items}, seed, ratios)
     return [i for i in items if s[i.patient] == split]
+
+# %% ../nbs/00_data.ipynb #4da97c4b
+DEFAULT_SLIP_THRESHOLD = 0.10   # fraction of the lower endplate width; used only when the training split cannot fit one
+
+def disc_codes(labels) -> np.ndarray:
+    "Label code per disc (..., D) from the label column (..., E): the larger code of the two edges facing across it."
+    l = np.asarray(labels, np.int64)
+    D = (l.shape[-1] - 1) // 2
+    return np.maximum(l[..., 1:2 * D:2], l[..., 2:2 * D + 1:2])
+
+def fit_slip_threshold(scores, positive, default: float = DEFAULT_SLIP_THRESHOLD) -> tuple[float, float]:
+    """The threshold on |scores| maximising Youden's J (sensitivity + specificity - 1) of `|score| > t` against the
+    boolean `positive`, midway between observed values; (default, nan) when there are no positives or no negatives."""
+    s = np.abs(np.asarray(scores, np.float64)).ravel()
+    y = np.asarray(positive, bool).ravel()
+    u = np.unique(s)
+    if y.all() or not y.any() or len(u) < 2: return float(default), float('nan')
+    cand = (u[:-1] + u[1:]) / 2
+    pos, neg = np.sort(s[y]), np.sort(s[~y])
+    tpr = 1 - np.searchsorted(pos, cand, side='right') / len(pos)
+    fpr = 1 - np.searchsorted(neg, cand, side='right') / len(neg)
+    j = tpr - fpr
+    best = int(np.argmax(j))
+    return float(cand[best]), float(j[best])
+
+def training_slip_threshold(items, view: str, seed: int = 42, patients=None) -> tuple[float, str]:
+    "The slip call threshold fit (Youden's J) on the true corners of the training split of `items`, and how it was found."
+    train = split_items(items, 'train', seed, patients=patients) if items else []
+    if not train:
+        return DEFAULT_SLIP_THRESHOLD, f"default {DEFAULT_SLIP_THRESHOLD:.0%} (no training films to fit one on)"
+    codes = disc_codes(np.stack([i.labels for i in train]))
+    frac = slip_fractions(np.stack([i.keypoints for i in train]))
+    t, j = fit_slip_threshold(frac, codes > 0)
+    if math.isnan(j):
+        return t, (f"default {DEFAULT_SLIP_THRESHOLD:.0%} (the training split's {codes.size} {view} discs are "
+                   f"{'all slipped' if (codes > 0).all() else 'all normal'}: nothing to fit)")
+    return t, (f"Youden's J on the true corners of the training split ({len(train)} films, {int((codes > 0).sum())} "
+               f"slipped of {codes.size} discs; J = {j:.2f})")
+
+def data_fingerprint(splits: dict) -> dict:
+    "Films per split and a hash of their stems, for {split name: items}: what a run was trained and validated on."
+    stems = '\n'.join(f"{name}:{i.stem}" for name, items in sorted(splits.items()) for i in sorted(items, key=lambda i: i.stem))
+    return dict(films={name: len(items) for name, items in splits.items()},
+                stems_sha256=hashlib.sha256(stems.encode()).hexdigest())
 
 # %% ../nbs/00_data.ipynb #03af29a6
 def as_hw(image_size) -> tuple[int, int]:

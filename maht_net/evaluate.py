@@ -19,19 +19,19 @@ from .data import (VIEWS, LEVELS, EDGES, CORNERS, IMAGE_EXTS, DEFAULT_SPACING_MM
                            load_image, ImageError, AnnotationError, Letterbox, as_hw, ImageCache, SpineDataset,
                            scan_dataset, split_items, dataset_patients, resolve_data_dir, is_synthetic, load_spacing,
                            best_device, plot_spine, plot_grid, atomic_write_bytes, radial_error, endplates,
-                           slip_fractions, edges_identified, vertebrae_identified)
+                           slip_fractions, edges_identified, vertebrae_identified,
+                           DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold)
 from .model import create_maht_net, decode_heatmaps
 from .train import TrainConfig, load_checkpoint, CheckpointError
 from .synthetic import SLIP_SIGN, SLIP_CODE_VIEW, annotation_text
 
 # %% auto #0
-__all__ = ['DEFAULT_SLIP_THRESHOLD', 'VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'MEYERDING', 'REPORT_FIGURES',
-           'USER_ERRORS', 'parse_spacing', 'spacing_source', 'invert_letterboxes', 'Evaluation', 'error_summary',
-           'sdr_key', 'success_detection_rates', 'keypoint_groups', 'error_table', 'error_tables', 'identified_share',
-           'level_identification', 'n_discs', 'disc_names', 'disc_codes', 'meyerding_grade', 'direction_codes',
-           'slip_direction', 'call_slips', 'slip_labels', 'endplate_widths', 'endplate_angles', 'lordosis_angle',
-           'fit_slip_threshold', 'binary_scores', 'direction_scores', 'disc_table', 'clinical_metrics',
-           'unflip_keypoints', 'Predictor', 'training_slip_threshold', 'evaluate_checkpoint', 'evaluation_metrics',
+__all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'MEYERDING', 'REPORT_FIGURES', 'USER_ERRORS', 'parse_spacing',
+           'spacing_source', 'invert_letterboxes', 'Evaluation', 'error_summary', 'sdr_key', 'success_detection_rates',
+           'keypoint_groups', 'error_table', 'error_tables', 'identified_share', 'level_identification', 'n_discs',
+           'disc_names', 'meyerding_grade', 'direction_codes', 'slip_direction', 'call_slips', 'slip_labels',
+           'endplate_widths', 'endplate_angles', 'lordosis_angle', 'binary_scores', 'direction_scores', 'disc_table',
+           'clinical_metrics', 'unflip_keypoints', 'Predictor', 'evaluate_checkpoint', 'evaluation_metrics',
            'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display', 'to_display', 'plot_overlay', 'plot_overlays',
            'plot_worst', 'plot_heatmap_grid', 'plot_clinical', 'markdown_table', 'save_figure', 'report_figures',
            'level_markdown', 'report_markdown', 'write_report', 'png_is_blank', 'summary_table', 'plot_input_heatmap',
@@ -62,7 +62,6 @@ def invert_letterboxes(xy, boxes) -> np.ndarray:
     return (np.asarray(xy, np.float64) - b[:, None]) / a[:, None]
 
 # %% ../nbs/04_evaluate.ipynb #c118774a
-DEFAULT_SLIP_THRESHOLD = 0.10   # fraction of the lower endplate width; used only when the training split cannot fit one
 VERSE_MAX_MM = 20.0             # VerSe: a vertebra is identified when its nearest true centre is its own and this close
 
 @dataclass(eq=False)
@@ -193,12 +192,6 @@ def n_discs(view: str) -> int:
 def disc_names(view: str) -> list:
     return [f"{LEVELS[d]}/{LEVELS[d + 1]}" for d in range(n_discs(view))]
 
-def disc_codes(labels) -> np.ndarray:
-    "Label code per disc (..., D) from the label column (..., E): the larger code of the two edges facing across it."
-    l = np.asarray(labels, np.int64)
-    D = (l.shape[-1] - 1) // 2
-    return np.maximum(l[..., 1:2 * D:2], l[..., 2:2 * D + 1:2])
-
 def meyerding_grade(frac) -> np.ndarray:
     "Meyerding grade 1..5 (I..V) of slips given as fractions of the endplate width."
     return np.digitize(np.abs(np.asarray(frac, np.float64)) * 100, [25, 50, 75, 100]) + 1
@@ -246,21 +239,6 @@ def lordosis_angle(kps) -> np.ndarray:
     return (d + 180) % 360 - 180
 
 # %% ../nbs/04_evaluate.ipynb #54b1fb32
-def fit_slip_threshold(scores, positive, default: float = DEFAULT_SLIP_THRESHOLD) -> tuple[float, float]:
-    """The threshold on |scores| maximising Youden's J (sensitivity + specificity - 1) of `|score| > t` against the
-    boolean `positive`, midway between observed values; (default, nan) when there are no positives or no negatives."""
-    s = np.abs(np.asarray(scores, np.float64)).ravel()
-    y = np.asarray(positive, bool).ravel()
-    u = np.unique(s)
-    if y.all() or not y.any() or len(u) < 2: return float(default), float('nan')
-    cand = (u[:-1] + u[1:]) / 2
-    pos, neg = np.sort(s[y]), np.sort(s[~y])
-    tpr = 1 - np.searchsorted(pos, cand, side='right') / len(pos)
-    fpr = 1 - np.searchsorted(neg, cand, side='right') / len(neg)
-    j = tpr - fpr
-    best = int(np.argmax(j))
-    return float(cand[best]), float(j[best])
-
 def _rates(tp, fp, tn, fn) -> dict:
     "Accuracy, sensitivity and specificity from counts (arrays allowed); nan where undefined."
     tp, fp, tn, fn = (np.asarray(x, np.float64) for x in (tp, fp, tn, fn))
@@ -418,20 +396,6 @@ class Predictor:
         return np.concatenate(preds), np.concatenate(confs)
 
 # %% ../nbs/04_evaluate.ipynb #79625aff
-def training_slip_threshold(items, view: str, seed: int = 42, patients=None) -> tuple[float, str]:
-    "The slip call threshold fit (Youden's J) on the true corners of the training split of `items`, and how it was found."
-    train = split_items(items, 'train', seed, patients=patients) if items else []
-    if not train:
-        return DEFAULT_SLIP_THRESHOLD, f"default {DEFAULT_SLIP_THRESHOLD:.0%} (no training films to fit one on)"
-    codes = disc_codes(np.stack([i.labels for i in train]))
-    frac = slip_fractions(np.stack([i.keypoints for i in train]))
-    t, j = fit_slip_threshold(frac, codes > 0)
-    if math.isnan(j):
-        return t, (f"default {DEFAULT_SLIP_THRESHOLD:.0%} (the training split's {codes.size} {view} discs are "
-                   f"{'all slipped' if (codes > 0).all() else 'all normal'}: nothing to fit)")
-    return t, (f"Youden's J on the true corners of the training split ({len(train)} films, {int((codes > 0).sum())} "
-               f"slipped of {codes.size} discs; J = {j:.2f})")
-
 def evaluate_checkpoint(checkpoint, data_dir=None, split: str = 'test', spacing=None, device=None, tta: bool = False,
                         batch_size: int = 8, slip_threshold: float | None = None, max_items: int | None = None,
                         progress: bool = False) -> Evaluation:
