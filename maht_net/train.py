@@ -421,7 +421,7 @@ class TrainState(Callback):
         self.wait = start['wait'] if start else 0
         self.history = list(start['history']) if start else []
         self.meta = dict(start['meta']) if start else {}
-        self.stopped_early = False
+        self.stopped_early = bool(start.get('stopped_early', False)) if start else False
 
     @property
     def run_dir(self) -> Path: return self.config.run_dir
@@ -445,6 +445,7 @@ class TrainState(Callback):
         if self.start.get('scaler') and getattr(self.learn, 'scaler', None) is not None:
             self.learn.scaler.load_state_dict(self.start['scaler'])
         set_rng_state(self.start['rng'], self.dls)
+        self.start = None           # applied once: a later fit of the same Learner continues from where it is
 
     def after_loss(self):
         if self.training and not all_min(float(torch.isfinite(self.learn.loss).all())):
@@ -456,7 +457,8 @@ class TrainState(Callback):
         return dict(format=CHECKPOINT_FORMAT, model=unwrap(self.learn.model).state_dict(),
                     opt=self.learn.opt.state_dict(), scaler=scaler.state_dict() if scaler is not None else None,
                     epoch=self.done, it=self.sched.it, best=self.best, best_epoch=self.best_epoch, wait=self.wait,
-                    config=self.config.to_dict(), history=self.history, meta=self.meta, rng=rng_state(self.dls))
+                    config=self.config.to_dict(), history=self.history, meta=self.meta, rng=rng_state(self.dls),
+                    stopped_early=self.stopped_early)
 
     def after_epoch(self):
         rec = self.recorder
@@ -471,6 +473,7 @@ class TrainState(Callback):
         else: self.wait += 1
         row['best'] = improved
         self.history.append(row)
+        self.stopped_early = self.wait >= self.config.patience     # saved: a resumed run that stopped early stays stopped
         if self.is_main:
             st = self.state()
             if improved: save_checkpoint(self.run_dir/'best.pth', st)
@@ -482,8 +485,7 @@ class TrainState(Callback):
                  f"{row['valid_loss']:.4f}, error {row['mre_px']:.2f} px ({row['mre_mm']:.2f} mm), "
                  f"level id. {row['level_id']:.1f}%"
                  f"{' *best*' if improved else ''}")
-        if self.wait >= self.config.patience:
-            self.stopped_early = True
+        if self.stopped_early:
             self.log(f"early stop: no better {self.config.monitor} for {self.wait} epochs (best {self.best:.4f} at epoch {self.best_epoch})")
             raise CancelFitException()
 
@@ -552,6 +554,7 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
     say = (lambda *a: None) if quiet else print
     say(describe_data(root, config.data_dir is not None))
     if start is None: set_seed(config.seed, reproducible=True)
+    else: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False   # the states come from the checkpoint
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*problems')
         dls = spine_dataloaders(root, config.view, image_size=config.image_size, bs=config.batch_size, seed=config.seed,
@@ -585,7 +588,10 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
             with learn.removed_cbs([sched, state]): v = learn.validate()   # fastai's validate fires fit/epoch events
             state.meta['untrained'] = dict(zip(['valid_loss', 'mre_px', 'mre_mm', 'level_id'], all_mean([float(x) for x in v[:4]])))
         remaining = config.epochs - state.done
-        if remaining > 0: learn.fit(remaining)
+        if state.stopped_early:
+            say(f"the run stopped early at epoch {state.done} (no better {config.monitor} for {state.wait} epochs, best "
+                f"{state.best:.4f} at epoch {state.best_epoch}); nothing left to train")
+        elif remaining > 0: learn.fit(remaining)
     if not quiet: print(run_summary(state))
     return learn
 
