@@ -33,10 +33,11 @@ __all__ = ['GRAD_CLIP', 'MONITORS', 'LOSS_KEYS', 'NO_DECAY_MODULES', 'CHECKPOINT
            'MeanRadialError', 'LevelIdentification', 'LossComponent', 'KeypointLoss', 'make_loss', 'decay_groups',
            'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError',
            'CheckpointError', 'train_loader', 'numpy_rng_state', 'set_numpy_rng_state', 'rng_state', 'set_rng_state',
-           'unwrap', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason', 'load_checkpoint',
-           'convert_checkpoint', 'load_model', 'TrainState', 'resume_config', 'describe_start', 'describe_data',
-           'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser', 'maht_train',
-           'device_benchmark', 'maht_check_device', 'read_history', 'plot_history', 'predict_batch', 'show_predictions']
+           'all_rng_states', 'unwrap', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason',
+           'load_checkpoint', 'convert_checkpoint', 'load_model', 'TrainState', 'resume_config', 'describe_start',
+           'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser',
+           'maht_train', 'device_benchmark', 'maht_check_device', 'read_history', 'plot_history', 'predict_batch',
+           'show_predictions']
 
 # %% ../nbs/03_train.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
@@ -317,6 +318,14 @@ def set_rng_state(s: dict, dls=None):
     if 'mps' in s and torch.backends.mps.is_available(): torch.mps.set_rng_state(s['mps'])
     if 'dl' in s and dls is not None: train_loader(dls).rng.setstate(s['dl'])
 
+def all_rng_states(dls=None) -> list:
+    "The `rng_state` of every process of a distributed run, in rank order (a collective: every process calls it)."
+    s = rng_state(dls)
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()): return [s]
+    out = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(out, s)
+    return out
+
 def unwrap(model): return getattr(model, 'module', model)
 
 PLAIN_TYPES = (dict, OrderedDict, list, tuple, str, int, float, bool, type(None), torch.Size)   # weights_only reads these
@@ -444,7 +453,8 @@ class TrainState(Callback):
         self.learn.opt.load_state_dict(self.start['opt'])
         if self.start.get('scaler') and getattr(self.learn, 'scaler', None) is not None:
             self.learn.scaler.load_state_dict(self.start['scaler'])
-        set_rng_state(self.start['rng'], self.dls)
+        rngs = self.start.get('rank_rngs') or [self.start['rng']]       # every process continues its own streams
+        set_rng_state(rngs[rank()] if rank() < len(rngs) else self.start['rng'], self.dls)
         self.start = None           # applied once: a later fit of the same Learner continues from where it is
 
     def after_loss(self):
@@ -452,12 +462,14 @@ class TrainState(Callback):
             raise NonFiniteLossError(f"the training loss is {float(self.learn.loss)} at epoch {self.done + 1}, batch "
                                      f"{self.iter + 1}; the run stops, {self.run_dir/'latest.pth'} keeps the last good epoch")
 
-    def state(self) -> dict:
+    def state(self, rngs: list | None = None) -> dict:
+        rngs = rngs or [rng_state(self.dls)]
         scaler = getattr(self.learn, 'scaler', None)
         return dict(format=CHECKPOINT_FORMAT, model=unwrap(self.learn.model).state_dict(),
                     opt=self.learn.opt.state_dict(), scaler=scaler.state_dict() if scaler is not None else None,
                     epoch=self.done, it=self.sched.it, best=self.best, best_epoch=self.best_epoch, wait=self.wait,
-                    config=self.config.to_dict(), history=self.history, meta=self.meta, rng=rng_state(self.dls),
+                    config=self.config.to_dict(), history=self.history, meta=self.meta, rng=rngs[0],
+                    rank_rngs=rngs if len(rngs) > 1 else None,
                     stopped_early=self.stopped_early)
 
     def after_epoch(self):
@@ -474,8 +486,9 @@ class TrainState(Callback):
         row['best'] = improved
         self.history.append(row)
         self.stopped_early = self.wait >= self.config.patience     # saved: a resumed run that stopped early stays stopped
+        rngs = all_rng_states(self.dls)                             # every process's random states, to rank 0
         if self.is_main:
-            st = self.state()
+            st = self.state(rngs)
             if improved: save_checkpoint(self.run_dir/'best.pth', st)
             if self.config.checkpoint_every and self.done % self.config.checkpoint_every == 0:
                 save_checkpoint(self.run_dir/f"epoch_{self.done:03d}.pth", st)
