@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, contextlib, csv, io, json, math, os, pickle, random, re, sys, time, warnings, zipfile
 from collections import OrderedDict
-from dataclasses import dataclass, field, asdict, fields
+from dataclasses import dataclass, field, asdict, fields, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -15,7 +15,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from .data import (check_view, spine_dataloaders, best_device, resolve_data_dir, is_synthetic,
-                           atomic_write_bytes, n_keypoints, radial_error, edges_identified)
+                           atomic_write_bytes, n_keypoints, radial_error, edges_identified, data_fingerprint,
+                           training_slip_threshold, dataset_patients)
 from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback   # importing it gives every Learner its progress bars
@@ -34,10 +35,10 @@ __all__ = ['GRAD_CLIP', 'MONITORS', 'LOSS_KEYS', 'NO_DECAY_MODULES', 'CHECKPOINT
            'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError',
            'CheckpointError', 'train_loader', 'numpy_rng_state', 'set_numpy_rng_state', 'rng_state', 'set_rng_state',
            'all_rng_states', 'unwrap', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason',
-           'load_checkpoint', 'convert_checkpoint', 'load_model', 'TrainState', 'resume_config', 'describe_start',
-           'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser',
-           'maht_train', 'device_benchmark', 'maht_check_device', 'read_history', 'plot_history', 'predict_batch',
-           'show_predictions']
+           'load_checkpoint', 'convert_checkpoint', 'load_model', 'TrainState', 'resume_config', 'data_record',
+           'describe_start', 'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary',
+           'train_parser', 'maht_train', 'device_benchmark', 'maht_check_device', 'read_history', 'plot_history',
+           'predict_batch', 'show_predictions']
 
 # %% ../nbs/03_train.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
@@ -531,6 +532,16 @@ def resume_config(ck: dict, path, **overrides) -> TrainConfig:
     d['output_dir'], d['experiment_name'] = str(run.parent), run.name
     return TrainConfig.from_dict(d)
 
+def data_record(dls, config: TrainConfig) -> dict:
+    """What a run trains on, for its checkpoints and `data.json`: the dataset folder (absolute), whether it is synthetic,
+    the fingerprint of its training and validation films, the films the scan left out, and the slip call threshold
+    fitted on the true corners of the training split."""
+    t, src = training_slip_threshold(dls.train_ds.items, config.view, config.seed, patients=dataset_patients(dls.root))
+    return dict(root=str(Path(dls.root).resolve()), synthetic=bool(dls.synthetic),
+                fingerprint=data_fingerprint({'train': dls.train_ds.items, 'val': dls.valid_ds.items}),
+                left_out=[dict(file=str(p), problem=m) for p, m in getattr(dls, 'problems', [])],
+                slip_threshold=dict(value=t, source=src))
+
 def describe_start(config: TrainConfig) -> str:
     "Where the backbone's weights came from, in words (for the run summary and the checkpoint)."
     p = config.pretrained
@@ -560,21 +571,21 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
                                   "evaluates and predicts, but resuming its run is not supported")
         config = resume_config(start, resume, **overrides)
     elif config is None: config = TrainConfig(**overrides)
-    root = resolve_data_dir(config.data_dir)
+    given, root = config.data_dir is not None, resolve_data_dir(config.data_dir).resolve()
+    config = replace(config, data_dir=str(root))       # the run remembers its data, wherever it is later used from
     world = world_size()
     quiet = quiet or rank() > 0
     bars = not quiet and (show_progress() if progress is None else bool(progress))
     say = (lambda *a: None) if quiet else print
-    say(describe_data(root, config.data_dir is not None))
+    say(describe_data(root, given))
     if start is None: set_seed(config.seed, reproducible=True)
     else: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False   # the states come from the checkpoint
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='.*problems')
-        dls = spine_dataloaders(root, config.view, image_size=config.image_size, bs=config.batch_size, seed=config.seed,
-                                flip=config.flip, rotate=config.rotate, scale=config.scale, brightness=config.brightness,
-                                contrast=config.contrast, noise=config.noise, num_workers=config.num_workers,
-                                device=process_device(config.device), max_items=config.max_items, progress=bars,
-                                spacing=config.spacing)
+    left_out = []                                       # every film the scan rejected, one line each, kept for train.log
+    dls = spine_dataloaders(root, config.view, image_size=config.image_size, bs=config.batch_size, seed=config.seed,
+                            flip=config.flip, rotate=config.rotate, scale=config.scale, brightness=config.brightness,
+                            contrast=config.contrast, noise=config.noise, num_workers=config.num_workers,
+                            device=process_device(config.device), max_items=config.max_items, progress=bars,
+                            spacing=config.spacing, log=lambda line: (left_out.append(line), say(line)))
     model = create_maht_net(**config.model_config())
     if start is not None:
         try: model.load_state_dict(start['model'])
@@ -588,12 +599,18 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
     state = TrainState(config, start, quiet)
     state.meta.setdefault('start', describe_start(config))
     state.meta['valid_films'] = len(dls.valid_ds)
+    state.meta['data'] = data_record(dls, config)
+    state.meta['slip_threshold'] = state.meta['data']['slip_threshold']
     learn = maht_learner(dls, config, model, cbs=[sched, state] + list(cbs or []))
     learn.state = state
     if not bars:                                # TrainState prints one line per epoch
         if hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
         learn.logger = lambda *a, **k: None
-    if rank() == 0: config.save()
+    if rank() == 0:
+        config.save()
+        atomic_write_bytes(config.run_dir/'data.json', json.dumps(state.meta['data'], indent=1).encode())
+        if left_out:
+            with open(config.run_dir/'train.log', 'a') as f: f.write('\n'.join(left_out) + '\n')
     state.meta['world_size'] = world
     if start is not None: say(f"resuming after epoch {start['epoch']} (best {start['best']:.4f} at epoch {start['best_epoch']})")
     with distributed(learn):
