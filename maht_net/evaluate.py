@@ -20,7 +20,8 @@ from .data import (VIEWS, LEVELS, EDGES, CORNERS, IMAGE_EXTS, DEFAULT_SPACING_MM
                            scan_dataset, split_items, dataset_patients, resolve_data_dir, is_synthetic, load_spacing,
                            best_device, plot_spine, plot_grid, atomic_write_bytes, radial_error, endplates,
                            slip_fractions, edges_identified, vertebrae_identified,
-                           DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold)
+                           DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold,
+                           data_fingerprint)
 from .model import create_maht_net, decode_heatmaps
 from .train import TrainConfig, load_checkpoint, CheckpointError
 from .synthetic import SLIP_SIGN, SLIP_CODE_VIEW, annotation_text
@@ -31,12 +32,13 @@ __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'MEYERDING', 'RE
            'keypoint_groups', 'error_table', 'error_tables', 'identified_share', 'level_identification', 'n_discs',
            'disc_names', 'meyerding_grade', 'direction_codes', 'slip_direction', 'call_slips', 'slip_labels',
            'endplate_widths', 'endplate_angles', 'lordosis_angle', 'binary_scores', 'direction_scores', 'disc_table',
-           'clinical_metrics', 'unflip_keypoints', 'Predictor', 'evaluate_checkpoint', 'evaluation_metrics',
-           'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display', 'to_display', 'plot_overlay', 'plot_overlays',
-           'plot_worst', 'plot_heatmap_grid', 'plot_clinical', 'markdown_table', 'save_figure', 'report_figures',
-           'level_markdown', 'report_markdown', 'write_report', 'png_is_blank', 'summary_table', 'plot_input_heatmap',
-           'SpineBrowser', 'spine_browser', 'prediction_rows', 'draw_prediction', 'predict_films', 'eval_parser',
-           'maht_eval', 'predict_parser', 'predict_threshold', 'collect_films', 'maht_predict']
+           'clinical_metrics', 'unflip_keypoints', 'Predictor', 'check_fingerprint', 'evaluate_checkpoint',
+           'evaluation_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display', 'to_display',
+           'plot_overlay', 'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'plot_clinical', 'markdown_table',
+           'save_figure', 'report_figures', 'level_markdown', 'report_markdown', 'write_report', 'png_is_blank',
+           'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'prediction_rows', 'draw_prediction',
+           'predict_films', 'eval_parser', 'maht_eval', 'predict_parser', 'predict_threshold', 'collect_films',
+           'maht_predict']
 
 # %% ../nbs/04_evaluate.ipynb #1f69daaf
 def parse_spacing(value):
@@ -325,8 +327,9 @@ def unflip_keypoints(xy, width: int, view: str):
 class Predictor:
     "A trained MAHT-Net ready to predict corners (original pixels) for films of any size, with optional flip averaging."
     def __init__(self, model, config: TrainConfig, device=None, tta: bool = False, batch_size: int = 8, path=None,
-                 epoch=None):
+                 epoch=None, meta: dict | None = None):
         self.config, self.view, self.path, self.epoch = config, config.view, path, epoch
+        self.meta = dict(meta or {})      # what the run recorded: its data, the fitted slip threshold, ...
         self.hw = as_hw(config.image_size)
         self.device = best_device(device)
         self.model = model.to(self.device).eval()
@@ -344,7 +347,12 @@ class Predictor:
             model = create_maht_net(**{**config.model_config(), 'pretrained': None})
         try: model.load_state_dict(ck['model'])
         except RuntimeError: raise CheckpointError(f"{path}: its weights do not fit the MAHT-Net its config describes") from None
-        return cls(model, config, device, tta, batch_size, path=Path(path), epoch=ck.get('epoch'))
+        return cls(model, config, device, tta, batch_size, path=Path(path), epoch=ck.get('epoch'), meta=ck.get('meta'))
+
+    def stored_threshold(self) -> tuple[float, str] | None:
+        "The slip call threshold the training run fitted on its training split, and where it came from (None: not kept)."
+        s = self.meta.get('slip_threshold')
+        return (float(s['value']), f"{s['source']} (kept in {self.path})") if s else None
 
     def describe(self) -> dict:
         c = self.config
@@ -396,17 +404,32 @@ class Predictor:
         return np.concatenate(preds), np.concatenate(confs)
 
 # %% ../nbs/04_evaluate.ipynb #79625aff
+def check_fingerprint(pr: Predictor, root, items, patients) -> bool | None:
+    """Whether the films of `root` split as the run split them are the films it was trained and validated on (None when
+    the run kept no fingerprint or `root` is not its data folder); a difference is a warning that names both."""
+    d, cfg = pr.meta.get('data', {}), pr.config
+    if 'fingerprint' not in d or Path(d.get('root', '')).resolve() != Path(root).resolve(): return None
+    splits = {s: split_items(items, s, cfg.seed, patients=patients)[:cfg.max_items] for s in ('train', 'val')}
+    now = data_fingerprint(splits)
+    same = now == d['fingerprint']
+    if not same: warnings.warn(f"{root}: these are not the films {pr.path} was trained on (films per split then "
+                               f"{d['fingerprint']['films']}, now {now['films']})", stacklevel=2)
+    return same
+
 def evaluate_checkpoint(checkpoint, data_dir=None, split: str = 'test', spacing=None, device=None, tta: bool = False,
                         batch_size: int = 8, slip_threshold: float | None = None, max_items: int | None = None,
                         progress: bool = False) -> Evaluation:
     """Predict the films of one split with a checkpoint (path or `Predictor`) and pair them with their truth.
-    `data_dir` None: the checkpoint's data folder, else the default dataset. `spacing` (mm per pixel or a spacing file)
-    None: the checkpoint's, else 0.2 mm/px. `slip_threshold` (fraction) None: fit on the training split's true corners."""
+    `data_dir` None: the checkpoint's data folder, else the default dataset; a folder whose films differ from those the
+    run was trained on gives a warning. `spacing` (mm per pixel or a spacing file) None: the checkpoint's, else 0.2 mm/px.
+    `slip_threshold` (fraction) None: the one the run fitted on its training split, else fit on the true corners of this
+    dataset's training split."""
     pr = checkpoint if isinstance(checkpoint, Predictor) else Predictor.from_checkpoint(checkpoint, device, tta, batch_size)
     cfg = pr.config
     root = resolve_data_dir(data_dir if data_dir is not None else cfg.data_dir)
     scan = scan_dataset(root, cfg.view)
     patients = dataset_patients(root)
+    fingerprint = check_fingerprint(pr, root, scan.items, patients)
     items = split_items(scan.items, split, cfg.seed, patients=patients)[:max_items]
     if not items:
         raise ValueError(f"{root/cfg.view}: no usable {cfg.view} images in the {split} split "
@@ -420,11 +443,12 @@ def evaluate_checkpoint(checkpoint, data_dir=None, split: str = 'test', spacing=
     out = [pr.predict_input(x) for x, *_ in dl]
     seconds = time.perf_counter() - t0
     xy = torch.cat([o[0] for o in out]).numpy(); conf = torch.cat([o[1] for o in out]).numpy()
-    if slip_threshold is None: t, src = training_slip_threshold(scan.items, cfg.view, cfg.seed, patients)
+    if slip_threshold is None: t, src = pr.stored_threshold() or training_slip_threshold(scan.items, cfg.view, cfg.seed, patients)
     else: t, src = float(slip_threshold), f"{float(slip_threshold):.1%} (given)"
     meta = dict(model=pr.describe(),
                 data=dict(root=str(root), synthetic=is_synthetic(root), view=cfg.view, split=split, seed=cfg.seed,
-                          films=len(items), usable_films=len(scan.items), problems=len(scan.problems)),
+                          films=len(items), usable_films=len(scan.items), problems=len(scan.problems),
+                          same_as_training=fingerprint),
                 timing=dict(seconds=seconds, films_per_s=len(items) / seconds if seconds > 0 else None,
                             device=str(pr.device), batch_size=pr.batch_size))
     return Evaluation(cfg.view, invert_letterboxes(xy, ds.letterboxes), np.stack([i.keypoints for i in items]),
@@ -957,6 +981,7 @@ def predict_threshold(a, predictor: Predictor) -> tuple[float, str]:
         if not p.is_file(): raise FileNotFoundError(f"{p}: no such metrics file")
         c = json.loads(p.read_text())['clinical']
         return c['slip_threshold_pct'] / 100, f"from {p} ({c['threshold_source']})"
+    if predictor.stored_threshold(): return predictor.stored_threshold()
     d = predictor.config.data_dir
     if d and Path(d).is_dir():
         try:
