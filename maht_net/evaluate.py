@@ -21,7 +21,7 @@ from .data import (VIEWS, LEVELS, EDGES, CORNERS, IMAGE_EXTS, DEFAULT_SPACING_MM
                            best_device, plot_spine, plot_grid, atomic_write_bytes, radial_error, endplates,
                            slip_fractions, edges_identified, vertebrae_identified,
                            DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold,
-                           data_fingerprint)
+                           data_fingerprint, report_problems)
 from .model import create_maht_net, decode_heatmaps
 from .train import TrainConfig, load_checkpoint, CheckpointError
 from .synthetic import SLIP_SIGN, SLIP_CODE_VIEW, annotation_text
@@ -418,16 +418,17 @@ def check_fingerprint(pr: Predictor, root, items, patients) -> bool | None:
 
 def evaluate_checkpoint(checkpoint, data_dir=None, split: str = 'test', spacing=None, device=None, tta: bool = False,
                         batch_size: int = 8, slip_threshold: float | None = None, max_items: int | None = None,
-                        progress: bool = False) -> Evaluation:
+                        progress: bool = False, log=print) -> Evaluation:
     """Predict the films of one split with a checkpoint (path or `Predictor`) and pair them with their truth.
     `data_dir` None: the checkpoint's data folder, else the default dataset; a folder whose films differ from those the
     run was trained on gives a warning. `spacing` (mm per pixel or a spacing file) None: the checkpoint's, else 0.2 mm/px.
     `slip_threshold` (fraction) None: the one the run fitted on its training split, else fit on the true corners of this
-    dataset's training split."""
+    dataset's training split. Every film the scan leaves out is told to `log`, one line each after a count (None: silence)."""
     pr = checkpoint if isinstance(checkpoint, Predictor) else Predictor.from_checkpoint(checkpoint, device, tta, batch_size)
     cfg = pr.config
     root = resolve_data_dir(data_dir if data_dir is not None else cfg.data_dir)
     scan = scan_dataset(root, cfg.view)
+    left_out = report_problems(scan, log)
     patients = dataset_patients(root)
     fingerprint = check_fingerprint(pr, root, scan.items, patients)
     items = split_items(scan.items, split, cfg.seed, patients=patients)[:max_items]
@@ -448,6 +449,7 @@ def evaluate_checkpoint(checkpoint, data_dir=None, split: str = 'test', spacing=
     meta = dict(model=pr.describe(),
                 data=dict(root=str(root), synthetic=is_synthetic(root), view=cfg.view, split=split, seed=cfg.seed,
                           films=len(items), usable_films=len(scan.items), problems=len(scan.problems),
+                          left_out=[dict(file=str(p), problem=m) for p, m in left_out],
                           same_as_training=fingerprint),
                 timing=dict(seconds=seconds, films_per_s=len(items) / seconds if seconds > 0 else None,
                             device=str(pr.device), batch_size=pr.batch_size))
