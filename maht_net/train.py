@@ -37,8 +37,8 @@ __all__ = ['GRAD_CLIP', 'MONITORS', 'LOSS_KEYS', 'NO_DECAY_MODULES', 'CHECKPOINT
            'all_rng_states', 'unwrap', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason',
            'load_checkpoint', 'convert_checkpoint', 'load_model', 'TrainState', 'resume_config', 'data_record',
            'describe_start', 'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary',
-           'train_parser', 'maht_train', 'device_benchmark', 'maht_check_device', 'read_history', 'plot_history',
-           'predict_batch', 'show_predictions']
+           'train_parser', 'maht_train', 'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history',
+           'plot_history', 'predict_batch', 'show_predictions']
 
 # %% ../nbs/03_train.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
@@ -729,6 +729,11 @@ def device_benchmark(device, image_size: int = 256, batch: int = 2, steps: int =
     sync()
     return steps * batch / (time.perf_counter() - t0)
 
+def device_memory_gb(device) -> float:
+    "Memory of a CUDA device, or the most that MPS recommends using, in GB."
+    if torch.device(device).type == 'cuda': return torch.cuda.get_device_properties(torch.device(device)).total_memory / 1e9
+    return torch.mps.recommended_max_memory() / 1e9
+
 def maht_check_device(argv=None):
     "Console entry point: report MPS / CUDA availability and a short training benchmark on each available device."
     p = argparse.ArgumentParser(prog='maht_check_device', description='Which devices can train MAHT-Net, and how fast.')
@@ -736,8 +741,11 @@ def maht_check_device(argv=None):
     p.add_argument('--steps', type=int, default=3); p.add_argument('--backbone', default='efficientnet_v2_s')
     a = p.parse_args(argv)
     print(f"torch {torch.__version__}")
-    print(f"CUDA: {'available, ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'not available'}")
-    print(f"MPS: {'available' if torch.backends.mps.is_available() else 'not available'}")
+    print(f"CUDA: {'available, ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'not available'}"
+          + (f", {device_memory_gb('cuda'):.1f} GB" if torch.cuda.is_available() else ''))
+    print(f"MPS: {'available' if torch.backends.mps.is_available() else 'not available'} "
+          f"(this PyTorch {'is' if torch.backends.mps.is_built() else 'is not'} built with MPS)"
+          + (f", {device_memory_gb('mps'):.1f} GB recommended at most" if torch.backends.mps.is_available() else ''))
     print(f"training would use: {best_device()}")
     devs = ['cpu'] + (['cuda'] if torch.cuda.is_available() else []) + (['mps'] if torch.backends.mps.is_available() else [])
     with warnings.catch_warnings():
