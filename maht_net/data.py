@@ -574,7 +574,7 @@ def load_spacing(path) -> dict:
     path, out = Path(path), {}
     if not path.exists(): raise FileNotFoundError(f"{path}: spacing file not found")
     for n, row in enumerate(csv.reader(io.StringIO(path.read_text())), 1):
-        if not row or not ''.join(row).strip() or (n == 1 and not _is_number(row[-1])): continue
+        if not row or not ''.join(row).strip() or (n == 1 and len(row) == 2 and all(f.strip() for f in row) and _is_header(row)): continue   # blank, or the header
         if len(row) != 2: raise ValueError(f"{path}: row {n}: expected 2 columns (stem,spacing_mm), got {len(row)}")
         v = _number(path, n, 'spacing_mm', row[1])
         if v <= 0: raise ValueError(f"{path}: row {n}: spacing must be positive, got {v:g}")
