@@ -351,7 +351,7 @@ class Predictor:
 
     def stored_threshold(self) -> tuple[float, str] | None:
         "The slip call threshold the training run fitted on its training split, and where it came from (None: not kept)."
-        s = self.meta.get('slip_threshold')
+        s = self.meta.get('data', {}).get('slip_threshold')
         return (float(s['value']), f"{s['source']} (kept in {self.path})") if s else None
 
     def describe(self) -> dict:

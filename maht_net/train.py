@@ -600,7 +600,6 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
     state.meta.setdefault('start', describe_start(config))
     state.meta['valid_films'] = len(dls.valid_ds)
     state.meta['data'] = data_record(dls, config)
-    state.meta['slip_threshold'] = state.meta['data']['slip_threshold']
     learn = maht_learner(dls, config, model, cbs=[sched, state] + list(cbs or []))
     learn.state = state
     if not bars:                                # TrainState prints one line per epoch
