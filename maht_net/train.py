@@ -20,6 +20,7 @@ from .data import (check_view, spine_dataloaders, best_device, resolve_data_dir,
 from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback   # importing it gives every Learner its progress bars
+import fastai.callback.schedule                         # ... and this one lr_find, fit_one_cycle and fit_flat_cos
 from fastai.optimizer import OptimWrapper
 from fastai.callback.training import GradientClip
 from fastai.torch_core import set_seed
