@@ -28,7 +28,7 @@ __all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAU
            'atomic_write_bytes', 'file_digest', 'ImageCache', 'affine_matrices', 'warp_keypoints', 'warp_images',
            'ToUnitFloat', 'SpineAugment', 'best_device', 'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic',
            'resolve_data_dir', 'DataCheck', 'check_dataset', 'maht_check_data', 'plot_spine', 'plot_grid',
-           'report_problems', 'SpineDataLoaders', 'spine_dataloaders']
+           'report_problems', 'SpineDL', 'SpineDataLoaders', 'spine_dataloaders']
 
 # %% ../nbs/00_data.ipynb #1948bfbd
 VIEWS = ('AP', 'LA')
@@ -760,6 +760,18 @@ def report_problems(scan: ScanResult, log=print) -> list:
         for _, msg in scan.problems: log(f"  {msg}")
     return list(scan.problems)
 
+class SpineDL(TfmdDL):
+    "A fastai `TfmdDL` of spine films whose `show_results` (what `learn.show_results()` calls) draws corners."
+    def show_results(self, b, out, max_n: int = 9, ncols: int = 4, **kwargs):
+        "Predicted (dashed) against true corners of a batch `b`, with predictions `out` [B, K, 2]; returns the Figure."
+        x, kps = b[0], b[1]
+        fig, axs = plot_grid(min(len(x), max_n), ncols)
+        for i, ax in enumerate(axs):
+            err = float(radial_error(out[i].float().cpu(), kps[i].float().cpu()).mean())
+            plot_spine(x[i], kps[i], self.dataset.view, ax=ax, pred=out[i], numbers=False, title=f"mean error {err:.1f} px")
+        fig.tight_layout()
+        return fig
+
 class SpineDataLoaders(DataLoaders):
     "fastai `DataLoaders` of one view, with `show_batch` drawing the corners."
     def show_batch(self, max_n: int = 8, ncols: int = 4, ds_idx: int = 0):
@@ -794,7 +806,7 @@ def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int =
     if num_workers is None: num_workers = 0 if os.environ.get('IN_TEST') else min(4, os.cpu_count() or 1)
     dev = best_device(device)
     tfms = [ToUnitFloat()] + ([SpineAugment(view, flip, rotate, scale, brightness, contrast, noise)] if augment else [])
-    dls = [TfmdDL(ds, bs=bs, shuffle=i == 0, drop_last=i == 0 and len(ds) > bs, after_batch=tfms,
+    dls = [SpineDL(ds, bs=bs, shuffle=i == 0, drop_last=i == 0 and len(ds) > bs, after_batch=tfms,
                   num_workers=num_workers, device=dev) for i, ds in enumerate(dsets)]
     out = SpineDataLoaders(*dls, device=dev)
     out.view, out.root, out.image_size, out.synthetic = view, root, as_hw(image_size), is_synthetic(root)
