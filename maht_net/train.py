@@ -756,7 +756,6 @@ def maht_check_device(argv=None):
 
 # %% ../nbs/03_train.ipynb #0a69130b
 import matplotlib.pyplot as plt
-from .data import plot_spine, plot_grid
 
 def read_history(run) -> list:
     "The history of a run folder (history.json), or the list itself."
@@ -790,9 +789,4 @@ def show_predictions(learn, n: int = 4, ncols: int = 4):
     cfg = learn.state.config if hasattr(learn, 'state') else None
     sigma, stride = (cfg.heatmap_sigma, cfg.stride) if cfg else (4.0, 4)
     pred, _ = predict_batch(learn.model, x[:n], sigma, stride)
-    fig, axs = plot_grid(min(n, len(x)), ncols)
-    for i, ax in enumerate(axs):
-        err = float(radial_error(pred[i], kps[i]).mean())
-        plot_spine(x[i], kps[i], learn.dls.view, ax=ax, pred=pred[i], numbers=False, title=f"mean error {err:.1f} px")
-    fig.tight_layout()
-    return fig
+    return learn.dls.valid.show_results((x[:n], kps[:n]), pred, max_n=n, ncols=ncols)   # the drawing of learn.show_results
