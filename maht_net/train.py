@@ -293,10 +293,10 @@ def train_loader(dls):
     "The training DataLoader (inside fastai's DistributedDL wrapper in a distributed run)."
     return getattr(dls.train, 'dl', dls.train)
 
-def numpy_rng_state() -> dict:
-    "NumPy's global random state as plain values and a tensor (`np.random.get_state()` holds an ndarray)."
-    kind, key, pos, has_gauss, gauss = np.random.get_state()
-    return dict(kind=str(kind), key=torch.from_numpy(key.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss),
+def numpy_rng_state(state=None) -> dict:
+    "NumPy's global random state (or a `np.random.get_state()` tuple) as plain values and a tensor, not an ndarray."
+    kind, key, pos, has_gauss, gauss = np.random.get_state() if state is None else state
+    return dict(kind=str(kind), key=torch.from_numpy(np.asarray(key).astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss),
                 gauss=float(gauss))
 
 def set_numpy_rng_state(s):
@@ -393,10 +393,7 @@ def convert_checkpoint(path, out=None) -> Path:
         raise CheckpointError(f"{path}: not a maht_net training checkpoint")
     if ck['format'] != CHECKPOINT_FORMAT:
         rng = dict(ck.get('rng') or {})
-        if 'numpy' in rng and not isinstance(rng['numpy'], dict):
-            kind, key, pos, has_gauss, gauss = rng['numpy']
-            rng['numpy'] = dict(kind=str(kind), key=torch.as_tensor(np.asarray(key).astype(np.int64)), pos=int(pos),
-                                has_gauss=int(has_gauss), gauss=float(gauss))
+        if 'numpy' in rng and not isinstance(rng['numpy'], dict): rng['numpy'] = numpy_rng_state(rng['numpy'])
         ck = {**ck, 'rng': rng, 'format': CHECKPOINT_FORMAT,
               'meta': {**dict(ck.get('meta') or {}), 'converted_from': ck['format']}}
     out = Path(out) if out is not None else path.with_name(f"{path.stem}.converted.pth")
