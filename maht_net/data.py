@@ -17,10 +17,11 @@ from PIL import Image
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)  # from fastai's imports
 
 # %% auto #0
-__all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAULT_SPACING_MM', 'LABEL_CODES', 'COLUMNS',
-           'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD', 'CACHE_FORMAT', 'DEFAULT_FLIP', 'LEVEL_COLOURS',
-           'check_view', 'n_edges', 'n_keypoints', 'keypoint_anatomy', 'keypoint_names', 'flip_permutation',
-           'radial_error', 'endplates', 'slip_fractions', 'edges_identified', 'vertebra_centres',
+__all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAULT_SPACING_MM', 'LABEL_CODES', 'SLIP_CODE_VIEW',
+           'SLIP_SIGN', 'COLUMNS', 'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD', 'CACHE_FORMAT',
+           'DEFAULT_FLIP', 'LEVEL_COLOURS', 'check_view', 'n_edges', 'n_keypoints', 'keypoint_anatomy',
+           'keypoint_names', 'flip_permutation', 'radial_error', 'endplates', 'slip_fractions', 'direction_codes',
+           'slip_direction', 'call_slips', 'slip_labels', 'edges_identified', 'vertebra_centres',
            'vertebrae_identified', 'AnnotationError', 'read_annotation', 'parse_name', 'ImageError', 'check_image',
            'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset', 'patient_hash', 'patient_split',
            'split_patients', 'dataset_patients', 'split_items', 'disc_codes', 'fit_slip_threshold',
@@ -40,6 +41,8 @@ VIEW_FLAG = {'AP': 0, 'LA': 1}  # the `Y0` / `Y1` at the end of a file name
 DEFAULT_SPACING_MM = 0.2        # mm per original pixel when no spacing is known (BUU-LSPINE carries none)
 LABEL_CODES = {0: 'normal', 1: 'left laterolisthesis', 2: 'right laterolisthesis',
                3: 'anterolisthesis', 4: 'retrolisthesis'}
+SLIP_CODE_VIEW = {1: 'AP', 2: 'AP', 3: 'LA', 4: 'LA'}   # the view each slip code is read on
+SLIP_SIGN = {1: +1, 2: -1, 3: -1, 4: +1}   # +1: the upper vertebra moves to the image right
 
 def check_view(view: str) -> str:
     "Normalise a view name to 'AP' or 'LA', or raise a clear error."
@@ -96,6 +99,32 @@ def slip_fractions(kps) -> np.ndarray:
     w2 = (v ** 2).sum(-1)
     with np.errstate(invalid='ignore', divide='ignore'):     # an endplate of zero width has no slip: nan
         return np.where(w2 > 0, ((upper.mean(-2) - lower.mean(-2)) * v).sum(-1) / w2, np.nan)
+
+# %% ../nbs/00_data.ipynb #443b2a1d
+def direction_codes(view: str) -> tuple[int, int]:
+    "Label codes of a view's slips towards the image right and towards the image left: AP (1, 2), LA (4, 3)."
+    view = check_view(view)
+    codes = [c for c, v in SLIP_CODE_VIEW.items() if v == view]
+    return next(c for c in codes if SLIP_SIGN[c] > 0), next(c for c in codes if SLIP_SIGN[c] < 0)
+
+def slip_direction(frac, view: str) -> np.ndarray:
+    "The label code a measured slip's direction stands for (1/2 on AP, 3/4 on LA)."
+    right, left = direction_codes(view)
+    return np.where(np.asarray(frac) >= 0, right, left)
+
+def call_slips(frac, threshold: float) -> np.ndarray:
+    "The spondylolisthesis call: |slip| above `threshold` (a fraction of the endplate width)."
+    return np.abs(np.asarray(frac, np.float64)) > threshold
+
+def slip_labels(kps, view: str, threshold: float) -> np.ndarray:
+    "A label column (..., E) from corners: the direction code of every called slip on the two edges facing across it."
+    frac = slip_fractions(kps)
+    code = np.where(call_slips(frac, threshold), slip_direction(frac, view), 0)
+    D = frac.shape[-1]
+    out = np.zeros((*frac.shape[:-1], n_edges(view)), np.int64)
+    out[..., 1:2 * D:2] = code; out[..., 2:2 * D + 1:2] = code
+    return out
+
 
 # %% ../nbs/00_data.ipynb #bdafb7d8
 def edges_identified(pred, true) -> np.ndarray:

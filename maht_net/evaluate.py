@@ -20,25 +20,25 @@ from .data import (VIEWS, LEVELS, EDGES, CORNERS, IMAGE_EXTS, DEFAULT_SPACING_MM
                            scan_dataset, split_items, dataset_patients, resolve_data_dir, is_synthetic, load_spacing,
                            best_device, plot_spine, plot_grid, atomic_write_bytes, radial_error, endplates,
                            slip_fractions, edges_identified, vertebrae_identified,
+                           direction_codes, slip_direction, call_slips, slip_labels,
                            DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold,
                            data_fingerprint, report_problems)
 from .model import create_maht_net, decode_heatmaps
 from .train import TrainConfig, load_checkpoint, CheckpointError
-from .synthetic import SLIP_SIGN, SLIP_CODE_VIEW, annotation_text
+from .synthetic import annotation_text
 
 # %% auto #0
 __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'MEYERDING', 'REPORT_FIGURES', 'USER_ERRORS', 'parse_spacing',
            'spacing_source', 'invert_letterboxes', 'Evaluation', 'error_summary', 'sdr_key', 'success_detection_rates',
            'keypoint_groups', 'error_table', 'error_tables', 'identified_share', 'level_identification', 'n_discs',
-           'disc_names', 'meyerding_grade', 'direction_codes', 'slip_direction', 'call_slips', 'slip_labels',
-           'endplate_widths', 'endplate_angles', 'lordosis_angle', 'binary_scores', 'direction_scores', 'disc_table',
-           'clinical_metrics', 'unflip_keypoints', 'Predictor', 'check_fingerprint', 'evaluate_checkpoint',
-           'evaluation_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display', 'to_display',
-           'plot_overlay', 'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'plot_clinical', 'markdown_table',
-           'save_figure', 'report_figures', 'level_markdown', 'report_markdown', 'write_report', 'png_is_blank',
-           'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'prediction_rows', 'draw_prediction',
-           'predict_films', 'eval_parser', 'maht_eval', 'predict_parser', 'predict_threshold', 'collect_films',
-           'maht_predict']
+           'disc_names', 'meyerding_grade', 'endplate_widths', 'endplate_angles', 'lordosis_angle', 'binary_scores',
+           'direction_scores', 'disc_table', 'clinical_metrics', 'unflip_keypoints', 'Predictor', 'check_fingerprint',
+           'evaluate_checkpoint', 'evaluation_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display',
+           'to_display', 'plot_overlay', 'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'plot_clinical',
+           'markdown_table', 'save_figure', 'report_figures', 'level_markdown', 'report_markdown', 'write_report',
+           'png_is_blank', 'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'prediction_rows',
+           'draw_prediction', 'predict_films', 'eval_parser', 'maht_eval', 'predict_parser', 'predict_threshold',
+           'collect_films', 'maht_predict']
 
 # %% ../nbs/04_evaluate.ipynb #1f69daaf
 def parse_spacing(value):
@@ -197,30 +197,6 @@ def disc_names(view: str) -> list:
 def meyerding_grade(frac) -> np.ndarray:
     "Meyerding grade 1..5 (I..V) of slips given as fractions of the endplate width."
     return np.digitize(np.abs(np.asarray(frac, np.float64)) * 100, [25, 50, 75, 100]) + 1
-
-def direction_codes(view: str) -> tuple[int, int]:
-    "Label codes of a view's slips towards the image right and towards the image left: AP (1, 2), LA (4, 3)."
-    view = check_view(view)
-    codes = [c for c, v in SLIP_CODE_VIEW.items() if v == view]
-    return next(c for c in codes if SLIP_SIGN[c] > 0), next(c for c in codes if SLIP_SIGN[c] < 0)
-
-def slip_direction(frac, view: str) -> np.ndarray:
-    "The label code a measured slip's direction stands for (1/2 on AP, 3/4 on LA)."
-    right, left = direction_codes(view)
-    return np.where(np.asarray(frac) >= 0, right, left)
-
-def call_slips(frac, threshold: float) -> np.ndarray:
-    "The spondylolisthesis call: |slip| above `threshold` (a fraction of the endplate width)."
-    return np.abs(np.asarray(frac, np.float64)) > threshold
-
-def slip_labels(kps, view: str, threshold: float) -> np.ndarray:
-    "A label column (..., E) from corners: the direction code of every called slip on the two edges facing across it."
-    frac = slip_fractions(kps)
-    code = np.where(call_slips(frac, threshold), slip_direction(frac, view), 0)
-    D = frac.shape[-1]
-    out = np.zeros((*frac.shape[:-1], n_edges(view)), np.int64)
-    out[..., 1:2 * D:2] = code; out[..., 2:2 * D + 1:2] = code
-    return out
 
 def endplate_widths(kps) -> np.ndarray:
     "Width (..., E) of every endplate: the distance between its corners."
