@@ -22,9 +22,9 @@ __all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAU
            'DEFAULT_FLIP', 'LEVEL_COLOURS', 'check_view', 'n_edges', 'n_keypoints', 'keypoint_anatomy',
            'keypoint_names', 'flip_permutation', 'radial_error', 'endplates', 'slip_fractions', 'direction_codes',
            'slip_direction', 'call_slips', 'slip_labels', 'edges_identified', 'vertebra_centres',
-           'vertebrae_identified', 'AnnotationError', 'read_annotation', 'parse_name', 'ImageError', 'check_image',
-           'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset', 'patient_hash', 'patient_split',
-           'split_patients', 'dataset_patients', 'split_items', 'disc_codes', 'fit_slip_threshold',
+           'vertebrae_identified', 'AnnotationError', 'read_annotation', 'annotation_text', 'parse_name', 'ImageError',
+           'check_image', 'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset', 'patient_hash',
+           'patient_split', 'split_patients', 'dataset_patients', 'split_items', 'disc_codes', 'fit_slip_threshold',
            'training_slip_threshold', 'data_fingerprint', 'as_hw', 'Letterbox', 'letterbox', 'cache_root',
            'atomic_write_bytes', 'file_digest', 'ImageCache', 'affine_matrices', 'warp_keypoints', 'warp_images',
            'ToUnitFloat', 'SpineAugment', 'best_device', 'load_spacing', 'spacing_mm', 'SpineDataset', 'is_synthetic',
@@ -215,6 +215,12 @@ def read_annotation(csv_path, view: str, image_size: tuple[int, int] | None = No
                               f"({'L1-L5 upper and lower edges' + (' and the S1 upper edge' if view == 'LA' else '')})")
     a = np.asarray(values, dtype=np.float64)
     return a[:, :4].reshape(-1, 2).astype(np.float32), a[:, 4].astype(np.int64)
+
+def annotation_text(keypoints: np.ndarray, labels: np.ndarray) -> str:
+    "CSV text of one film: rows `x1,y1,x2,y2,label`, no header, coordinates with three decimals."
+    kp = np.asarray(keypoints, np.float64).reshape(-1, 4)
+    return ''.join(f"{a:.3f},{b:.3f},{c:.3f},{d:.3f},{int(l)}\n" for (a, b, c, d), l in zip(kp, labels))
+
 
 # %% ../nbs/00_data.ipynb #6f3ba678
 NAME_RE = re.compile(r'^(?P<patient>\d{4})-(?P<sex>[MF])-(?P<age>\d{3})Y(?P<flag>[01])$')

@@ -22,23 +22,23 @@ from .data import (VIEWS, LEVELS, EDGES, CORNERS, IMAGE_EXTS, DEFAULT_SPACING_MM
                            slip_fractions, edges_identified, vertebrae_identified,
                            direction_codes, slip_direction, call_slips, slip_labels,
                            DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold,
-                           data_fingerprint, report_problems)
+                           data_fingerprint, report_problems, annotation_text)
 from .model import create_maht_net, decode_heatmaps
-from .train import TrainConfig, load_checkpoint, CheckpointError
-from .synthetic import annotation_text
+from .config import TrainConfig, CheckpointError
+from .predict import invert_letterboxes, unflip_keypoints, Predictor
 
 # %% auto #0
 __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'MEYERDING', 'REPORT_FIGURES', 'USER_ERRORS', 'parse_spacing',
-           'spacing_source', 'invert_letterboxes', 'Evaluation', 'error_summary', 'sdr_key', 'success_detection_rates',
-           'keypoint_groups', 'error_table', 'error_tables', 'identified_share', 'level_identification', 'n_discs',
-           'disc_names', 'meyerding_grade', 'endplate_widths', 'endplate_angles', 'lordosis_angle', 'binary_scores',
-           'direction_scores', 'disc_table', 'clinical_metrics', 'unflip_keypoints', 'Predictor', 'check_fingerprint',
-           'evaluate_checkpoint', 'evaluation_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display',
-           'to_display', 'plot_overlay', 'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'plot_clinical',
-           'markdown_table', 'save_figure', 'report_figures', 'level_markdown', 'report_markdown', 'write_report',
-           'png_is_blank', 'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'prediction_rows',
-           'draw_prediction', 'predict_films', 'eval_parser', 'maht_eval', 'predict_parser', 'predict_threshold',
-           'collect_films', 'maht_predict']
+           'spacing_source', 'Evaluation', 'error_summary', 'sdr_key', 'success_detection_rates', 'keypoint_groups',
+           'error_table', 'error_tables', 'identified_share', 'level_identification', 'n_discs', 'disc_names',
+           'meyerding_grade', 'endplate_widths', 'endplate_angles', 'lordosis_angle', 'binary_scores',
+           'direction_scores', 'disc_table', 'clinical_metrics', 'check_fingerprint', 'evaluate_checkpoint',
+           'evaluation_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display', 'to_display',
+           'plot_overlay', 'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'plot_clinical', 'markdown_table',
+           'save_figure', 'report_figures', 'level_markdown', 'report_markdown', 'write_report', 'png_is_blank',
+           'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'prediction_rows', 'draw_prediction',
+           'predict_films', 'eval_parser', 'maht_eval', 'predict_parser', 'predict_threshold', 'collect_films',
+           'maht_predict']
 
 # %% ../nbs/04_evaluate.ipynb #1f69daaf
 def parse_spacing(value):
@@ -57,11 +57,6 @@ def spacing_source(spacing) -> str:
     if isinstance(spacing, (str, Path)): return f"per-image spacing file {spacing}"
     return "per-image spacing table"
 
-def invert_letterboxes(xy, boxes) -> np.ndarray:
-    "Keypoints (N, K, 2) in input pixels of N films -> original pixels, each film through its own `Letterbox`."
-    a = np.array([[t.sx, t.sy] for t in boxes], np.float64)
-    b = np.array([[t.tx, t.ty] for t in boxes], np.float64)
-    return (np.asarray(xy, np.float64) - b[:, None]) / a[:, None]
 
 # %% ../nbs/04_evaluate.ipynb #c118774a
 VERSE_MAX_MM = 20.0             # VerSe: a vertebra is identified when its nearest true centre is its own and this close
@@ -289,95 +284,6 @@ def clinical_metrics(ev: Evaluation) -> dict:
                                    mean_signed_error=float((lp - lt).mean()), **{f"abs_error_{k}": v for k, v in
                                                                                 error_summary(np.abs(lp - lt)).items()})
     return _nan_to_none(out)
-
-# %% ../nbs/04_evaluate.ipynb #4d43e0f9
-def unflip_keypoints(xy, width: int, view: str):
-    "Keypoints (..., K, 2) predicted on horizontally mirrored inputs of `width` px -> keypoints of the unmirrored input."
-    perm = flip_permutation(view)
-    if isinstance(xy, torch.Tensor):
-        out = xy[..., torch.as_tensor(perm, device=xy.device), :].clone()
-    else: out = np.array(xy)[..., perm, :]
-    out[..., 0] = (width - 1) - out[..., 0]
-    return out
-
-class Predictor:
-    "A trained MAHT-Net ready to predict corners (original pixels) for films of any size, with optional flip averaging."
-    def __init__(self, model, config: TrainConfig, device=None, tta: bool = False, batch_size: int = 8, path=None,
-                 epoch=None, meta: dict | None = None):
-        self.config, self.view, self.path, self.epoch = config, config.view, path, epoch
-        self.meta = dict(meta or {})      # what the run recorded: its data, the fitted slip threshold, ...
-        self.hw = as_hw(config.image_size)
-        self.device = best_device(device)
-        self.model = model.to(self.device).eval()
-        self.tta = bool(tta) and self.view == 'AP'
-        self.tta_ignored = bool(tta) and self.view == 'LA'
-        self.batch_size = int(batch_size)
-
-    @classmethod
-    def from_checkpoint(cls, path, device=None, tta: bool = False, batch_size: int = 8) -> 'Predictor':
-        "Rebuild the model of a checkpoint from its config and weights alone."
-        ck = load_checkpoint(path)
-        config = TrainConfig.from_dict(ck['config'])
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', message='.*no pretrained weights')
-            model = create_maht_net(**{**config.model_config(), 'pretrained': None})
-        try: model.load_state_dict(ck['model'])
-        except RuntimeError: raise CheckpointError(f"{path}: its weights do not fit the MAHT-Net its config describes") from None
-        return cls(model, config, device, tta, batch_size, path=Path(path), epoch=ck.get('epoch'), meta=ck.get('meta'))
-
-    def stored_threshold(self) -> tuple[float, str] | None:
-        "The slip call threshold the training run fitted on its training split, and where it came from (None: not kept)."
-        s = self.meta.get('data', {}).get('slip_threshold')
-        return (float(s['value']), f"{s['source']} (kept in {self.path})") if s else None
-
-    def describe(self) -> dict:
-        c = self.config
-        return dict(checkpoint=str(self.path) if self.path else None, epoch=self.epoch, view=self.view,
-                    image_size=list(self.hw), backbone=c.backbone, stride=c.stride, heatmap_sigma=c.heatmap_sigma,
-                    d_model=c.d_model, experiment=c.experiment_name, tta=self.tta)
-
-    def _inputs(self, x):
-        x = torch.as_tensor(x)
-        x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
-        return x.to(self.device)
-
-    @torch.no_grad()
-    def heatmaps(self, x) -> torch.Tensor:
-        "Probability heatmaps [B, K, h, w] of input images [B, 1, H, W] (uint8 or [0, 1]); flip-averaged with `tta`."
-        x = self._inputs(x)
-        if not self.tta: return self.model(x).float().sigmoid().cpu()
-        B = len(x)
-        hm = self.model(torch.cat([x, x.flip(-1)])).float().sigmoid()
-        back = hm[B:].flip(-1)[:, torch.as_tensor(flip_permutation(self.view), device=hm.device)]
-        return ((hm[:B] + back) / 2).cpu()
-
-    @torch.no_grad()
-    def predict_input(self, x):
-        "Corners [B, K, 2] in input pixels and confidences [B, K] for input images [B, 1, H, W] (uint8 or [0, 1])."
-        x = self._inputs(x)
-        B, W = len(x), x.shape[-1]
-        c = self.config
-        out = self.model(torch.cat([x, x.flip(-1)]) if self.tta else x).float()
-        xy, conf = decode_heatmaps(out, c.heatmap_sigma, stride=c.stride)
-        if self.tta:
-            xy = (xy[:B] + unflip_keypoints(xy[B:], W, self.view)) / 2
-            conf = (conf[:B] + conf[B:][:, torch.as_tensor(flip_permutation(self.view), device=conf.device)]) / 2
-        return xy.cpu(), conf.cpu()
-
-    def letterbox_batch(self, images) -> tuple[torch.Tensor, list]:
-        "Letterbox 8-bit films (any sizes) to the training size: uint8 batch [B, 1, H, W] and their `Letterbox`es."
-        boxes = [Letterbox.fit(im.shape[0], im.shape[1], self.hw) for im in images]
-        return torch.from_numpy(np.stack([t.image(im) for t, im in zip(boxes, images)]))[:, None], boxes
-
-    def predict_images(self, images) -> tuple[np.ndarray, np.ndarray]:
-        "Corners (N, K, 2) in ORIGINAL pixels and confidences (N, K) of 8-bit grayscale films of any sizes."
-        if not len(images): return np.zeros((0, n_keypoints(self.view), 2)), np.zeros((0, n_keypoints(self.view)))
-        preds, confs = [], []
-        for i in range(0, len(images), self.batch_size):
-            x, boxes = self.letterbox_batch(images[i:i + self.batch_size])
-            xy, conf = self.predict_input(x)
-            preds.append(invert_letterboxes(xy.numpy(), boxes)); confs.append(conf.numpy())
-        return np.concatenate(preds), np.concatenate(confs)
 
 # %% ../nbs/04_evaluate.ipynb #79625aff
 def check_fingerprint(pr: Predictor, root, items, patients) -> bool | None:

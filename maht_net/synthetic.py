@@ -12,15 +12,15 @@ import cv2
 from fastcore.script import call_parse, Param, store_true, anno_parser
 
 from .data import (VIEWS, LEVELS, N_EDGES, LABEL_CODES, SLIP_CODE_VIEW, SLIP_SIGN, check_view, n_edges,
-                           n_keypoints, cache_root)
+                           n_keypoints, cache_root, annotation_text)
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', 'DISCS', 'SLIP_DISC_P', 'SLIP_FRACTION',
            'IMAGE_HEIGHTS', 'IMAGE_WIDTHS', 'DEFAULT_PATIENTS', 'synth_patient', 'spine_chain_mm', 'chain_corners',
            'spine_shapes_mm', 'patient_labels', 'synth_geometry', 'draw_shapes', 'soft_tissue', 'render_geometry',
            'synth_sample', 'edge_profile', 'edge_step_offset', 'facing_contrast', 'patient_seed', 'synthetic_stem',
-           'annotation_text', 'write_synthetic_dataset', 'default_cache_dir', 'synthetic_root',
-           'show_synthetic_gallery', 'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
+           'write_synthetic_dataset', 'default_cache_dir', 'synthetic_root', 'show_synthetic_gallery',
+           'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
 
 # %% ../nbs/00a_synthetic.ipynb #b0b56f4e
 GENERATOR_VERSION = '2'     # bump when the drawn images or CSVs change: cached sets are keyed by it
@@ -393,11 +393,6 @@ def synthetic_stem(patient: int, sex: str, age: int, view: str) -> str:
     "BUU-LSPINE file stem `NNNN-S-AAAY{0|1}`."
     return f"{patient:04d}-{sex}-{age:03d}Y{VIEWS.index(check_view(view))}"
 
-def annotation_text(keypoints: np.ndarray, labels: np.ndarray) -> str:
-    "CSV text of one film: rows `x1,y1,x2,y2,label`, no header, coordinates with three decimals."
-    kp = np.asarray(keypoints, np.float64).reshape(-1, 4)
-    return ''.join(f"{a:.3f},{b:.3f},{c:.3f},{d:.3f},{int(l)}\n" for (a, b, c, d), l in zip(kp, labels))
-
 def write_synthetic_dataset(out, n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size: int | None = None,
                             jpeg_quality: int = 95) -> Path:
     "Write a synthetic BUU-LSPINE set (AP and LA films with CSVs, and a README) into `out`; returns `out`."
@@ -423,6 +418,7 @@ def write_synthetic_dataset(out, n_patients: int = DEFAULT_PATIENTS, seed: int =
         f"corner rows x1,y1,x2,y2,label.\nslipped patients: "
         + ', '.join(f"{SLIP_NAMES[c]} (code {c}): {n}" for c, n in counts.items()) + '\n')
     return out
+
 
 # %% ../nbs/00a_synthetic.ipynb #504345bf
 def default_cache_dir() -> Path:

@@ -4,18 +4,15 @@
 
 # %% ../nbs/03_train.ipynb #e3302e2b
 from __future__ import annotations
-import argparse, contextlib, csv, io, json, math, os, pickle, random, re, sys, time, warnings, zipfile
-from collections import OrderedDict
-from dataclasses import dataclass, field, asdict, fields, replace
-from datetime import datetime
+import argparse, contextlib, csv, io, json, math, os, random, sys, time, warnings
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
-from .data import (check_view, spine_dataloaders, best_device, resolve_data_dir, is_synthetic,
-                           atomic_write_bytes, n_keypoints, radial_error, edges_identified, data_fingerprint,
+from .data import (spine_dataloaders, best_device, resolve_data_dir, is_synthetic,
+                           atomic_write_bytes, radial_error, edges_identified, data_fingerprint,
                            training_slip_threshold, dataset_patients)
 from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelFitException
@@ -28,104 +25,19 @@ from fastprogress.fastprogress import IN_NOTEBOOK
 
 from .model import create_maht_net, decode_heatmaps, AnatomicalEncoding, imagenet_weights_file
 from .loss import MAHTNetLoss
+from .config import (GRAD_CLIP, MONITORS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
+                             numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint)
+_all_ = ['TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']   # what a training script needs, with `import *`
 
 # %% auto #0
-__all__ = ['GRAD_CLIP', 'MONITORS', 'LOSS_KEYS', 'NO_DECAY_MODULES', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'PLAIN_TYPES',
-           'RESUME_OVERRIDABLE', 'MODEL_PRESETS', 'TrainConfig', 'scheduled_lr', 'WarmupCosine', 'visible', 'decoded',
+__all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'RESUME_OVERRIDABLE', 'scheduled_lr', 'WarmupCosine', 'visible', 'decoded',
            'MeanRadialError', 'LevelIdentification', 'LossComponent', 'KeypointLoss', 'make_loss', 'decay_groups',
-           'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError',
-           'CheckpointError', 'train_loader', 'numpy_rng_state', 'set_numpy_rng_state', 'rng_state', 'set_rng_state',
-           'all_rng_states', 'unwrap', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason',
-           'load_checkpoint', 'convert_checkpoint', 'load_model', 'TrainState', 'resume_config', 'data_record',
+           'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError', 'train_loader',
+           'rng_state', 'set_rng_state', 'all_rng_states', 'unwrap', 'TrainState', 'resume_config', 'data_record',
            'describe_start', 'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary',
            'train_parser', 'maht_train', 'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history',
-           'plot_history', 'predict_batch', 'show_predictions']
-
-# %% ../nbs/03_train.ipynb #e1e12bfb
-GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
-MONITORS = {'mre_mm': 'min', 'mre_px': 'min', 'level_id': 'max', 'valid_loss': 'min'}   # and which way is better
-
-@dataclass
-class TrainConfig:
-    "Every hyperparameter of a MAHT-Net training run."
-    view: str = 'AP'
-    data_dir: str | None = None          # None: data/buu-lspine when it exists, else the synthetic set
-    image_size: int = 512
-    batch_size: int = 4
-    epochs: int = 100
-    lr: float = 1e-4
-    weight_decay: float = 1e-4           # on weights only: norms, biases, embeddings and queries never decay
-    grad_clip: float | None = GRAD_CLIP   # largest gradient norm; None: no clipping
-    warmup_epochs: int = 5
-    min_lr: float = 1e-6
-    heatmap_weight: float = 1.0
-    offset_weight: float = 0.1
-    anatomical_weight: float = 0.05
-    heatmap_sigma: float = 4.0           # input pixels
-    anatomical_margin: float = 5.0       # input pixels at a 512 px input, scaled with the input height
-    flip: float | None = None            # None: 0.5 for AP, 0 for LA
-    rotate: float = 10.0
-    scale: tuple = (0.9, 1.1)
-    brightness: float = 0.1
-    contrast: float = 0.2
-    noise: float = 0.02
-    patience: int = 20
-    monitor: str = 'mre_mm'              # what picks best.pth and stops early: mre_mm, mre_px, level_id, valid_loss
-    checkpoint_every: int = 10
-    amp: bool | None = None              # None: on for CUDA only
-    device: str | None = None            # None: MPS > CUDA > CPU
-    num_workers: int | None = None
-    seed: int = 42
-    experiment_name: str | None = None
-    output_dir: str = 'experiments/results'
-    max_items: int | None = None         # cap on images per split, for quick runs
-    spacing: str | float | None = None   # mm per pixel: number or stem,spacing_mm CSV; None: 0.2
-    # the model
-    backbone: str = 'efficientnet_v2_s'
-    pretrained: str | None = 'imagenet' # 'imagenet', 'none' or a local state dict; presets small/tiny: 'none'
-    freeze_stages: int = 0
-    stride: int = 4
-    d_model: int = 256
-    bridge_layers: int = 4
-    vam_layers: int = 3
-    n_heads: int = 8
-    ffn_dim: int = 1024
-    dropout: float = 0.1
-
-    MODEL_KEYS = ('backbone', 'pretrained', 'freeze_stages', 'stride', 'd_model', 'bridge_layers', 'vam_layers',
-                  'n_heads', 'ffn_dim', 'dropout')
-
-    def __post_init__(self):
-        self.view = check_view(self.view)
-        self.scale = tuple(self.scale)
-        if self.monitor not in MONITORS: raise ValueError(f"monitor must be one of {list(MONITORS)}, got {self.monitor!r}")
-        if self.experiment_name is None:
-            self.experiment_name = f"maht_net_{self.view}_{datetime.now():%Y%m%d_%H%M%S}"
-
-    def model_config(self) -> dict:
-        "Keyword arguments of `create_maht_net` for this run."
-        return dict(view=self.view, **{k: getattr(self, k) for k in self.MODEL_KEYS})
-
-    @property
-    def run_dir(self) -> Path: return Path(self.output_dir)/self.experiment_name
-
-    def to_dict(self) -> dict: return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> 'TrainConfig':
-        "A config from a dict; unknown keys are an error that names them."
-        known = {f.name for f in fields(cls)}
-        extra = set(d) - known
-        if extra: raise ValueError(f"unknown config keys: {sorted(extra)}")
-        return cls(**d)
-
-    def save(self, path=None) -> Path:
-        path = Path(path or self.run_dir/'config.json')
-        atomic_write_bytes(path, json.dumps(self.to_dict(), indent=2).encode())
-        return path
-
-    @classmethod
-    def load(cls, path) -> 'TrainConfig': return cls.from_dict(json.loads(Path(path).read_text()))
+           'plot_history', 'predict_batch', 'show_predictions', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint',
+           'CheckpointError']
 
 # %% ../nbs/03_train.ipynb #b6f7317c
 def scheduled_lr(it: int, total: int, warmup: int, lr: float, min_lr: float) -> float:
@@ -280,30 +192,12 @@ def all_mean(values: list) -> list:
     return (t / torch.distributed.get_world_size()).tolist()
 
 # %% ../nbs/03_train.ipynb #a866c37d
-CHECKPOINT_FORMAT = 'maht_net-checkpoint-2'     # 2: tensors and plain Python values only (read with weights_only=True)
-OLD_CHECKPOINT_FORMATS = ('maht_net-checkpoint-1',)
-
 class NonFiniteLossError(RuntimeError):
     "The training loss became NaN or infinite."
-
-class CheckpointError(ValueError):
-    "A checkpoint that cannot be used for what was asked; the message names the file."
 
 def train_loader(dls):
     "The training DataLoader (inside fastai's DistributedDL wrapper in a distributed run)."
     return getattr(dls.train, 'dl', dls.train)
-
-def numpy_rng_state(state=None) -> dict:
-    "NumPy's global random state (or a `np.random.get_state()` tuple) as plain values and a tensor, not an ndarray."
-    kind, key, pos, has_gauss, gauss = np.random.get_state() if state is None else state
-    return dict(kind=str(kind), key=torch.from_numpy(np.asarray(key).astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss),
-                gauss=float(gauss))
-
-def set_numpy_rng_state(s):
-    "Restore a state of `numpy_rng_state` (or the tuple of `np.random.get_state`)."
-    if isinstance(s, dict):
-        s = (s['kind'], np.asarray(s['key'], dtype=np.int64).astype(np.uint32), s['pos'], s['has_gauss'], s['gauss'])
-    np.random.set_state(s)
 
 def rng_state(dls=None) -> dict:
     "Every random state a run depends on, as tensors and plain Python values."
@@ -330,91 +224,6 @@ def all_rng_states(dls=None) -> list:
 
 def unwrap(model): return getattr(model, 'module', model)
 
-PLAIN_TYPES = (dict, OrderedDict, list, tuple, str, int, float, bool, type(None), torch.Size)   # weights_only reads these
-
-def check_plain(x, where='checkpoint'):
-    "Raise `TypeError` unless `x` holds only tensors and plain Python values (what `torch.load(weights_only=True)` reads)."
-    if isinstance(x, torch.Tensor): return
-    if type(x) not in PLAIN_TYPES: raise TypeError(f"{where} holds a {type(x).__module__}.{type(x).__qualname__}")
-    if isinstance(x, dict):
-        for k, v in x.items(): check_plain(k, where); check_plain(v, f"{where}[{k!r}]")
-    elif isinstance(x, (list, tuple)):
-        for i, v in enumerate(x): check_plain(v, f"{where}[{i}]")
-
-def save_checkpoint(path, state: dict):
-    "Write a checkpoint atomically; it must hold only tensors and plain Python values."
-    check_plain(state)
-    buf = io.BytesIO(); torch.save(state, buf)
-    atomic_write_bytes(Path(path), buf.getvalue())
-
-def convert_hint(path) -> str:
-    return f"""if you trust its source, convert it with: python -c "from maht_net.train import convert_checkpoint; convert_checkpoint('{path}')\""""
-
-def unsafe_reason(path, e) -> str:
-    "Why `torch.load(weights_only=True)` refused the zip checkpoint `path`, in words."
-    try:
-        with zipfile.ZipFile(path) as z:
-            old = next((f for f in OLD_CHECKPOINT_FORMATS for n in z.namelist() if n.endswith('data.pkl')
-                        and f.encode() in z.read(n)), None)     # the bytes of the pickle, never unpickled
-    except Exception: old = None
-    if old: return f"a maht_net checkpoint of the older format {old}, which holds NumPy objects"
-    m = re.search(r'GLOBAL (\S+)', str(e))
-    return f"it holds Python objects that would run code on loading ({m.group(1) if m else 'unknown'})"
-
-def load_checkpoint(path) -> dict:
-    """Read a maht_net checkpoint (on the CPU) with `torch.load(weights_only=True)`: tensors and plain values only, so a
-    crafted file cannot run code. Anything else is a `CheckpointError` of one line that names the file."""
-    path = Path(path)
-    if not path.exists(): raise CheckpointError(f"{path}: no such checkpoint")
-    if not path.is_file(): raise CheckpointError(f"{path}: a folder, not a checkpoint file")
-    with open(path, 'rb') as f: head = f.read(4)
-    if head == b'PK\x03\x04' and not zipfile.is_zipfile(path):
-        raise CheckpointError(f"{path}: a truncated or damaged checkpoint (the file ends early; was it copied whole?)")
-    try: ck = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
-        if zipfile.is_zipfile(path):
-            raise CheckpointError(f"{path}: cannot be read safely: {unsafe_reason(path, e)}; {convert_hint(path)}") from None
-        raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)") from None
-    except Exception as e:
-        raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)") from None
-    if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not a maht_net training checkpoint")
-    return ck
-
-def convert_checkpoint(path, out=None) -> Path:
-    """Rewrite a TRUSTED maht_net checkpoint of an older format in the current one (read with `weights_only=False`, which
-    can run code: only for files whose source you trust). Writes `out` (default `<name>.converted.pth` beside it) and
-    returns its path. The converted checkpoint evaluates and predicts; resuming its run is not supported."""
-    path = Path(path)
-    if not path.is_file(): raise CheckpointError(f"{path}: no such checkpoint")
-    try: ck = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e: raise CheckpointError(f"{path}: not a readable checkpoint ({e.__class__.__name__})") from None
-    if not isinstance(ck, dict) or ck.get('format') not in (CHECKPOINT_FORMAT, *OLD_CHECKPOINT_FORMATS):
-        raise CheckpointError(f"{path}: not a maht_net training checkpoint")
-    if ck['format'] != CHECKPOINT_FORMAT:
-        rng = dict(ck.get('rng') or {})
-        if 'numpy' in rng and not isinstance(rng['numpy'], dict): rng['numpy'] = numpy_rng_state(rng['numpy'])
-        ck = {**ck, 'rng': rng, 'format': CHECKPOINT_FORMAT,
-              'meta': {**dict(ck.get('meta') or {}), 'converted_from': ck['format']}}
-    out = Path(out) if out is not None else path.with_name(f"{path.stem}.converted.pth")
-    save_checkpoint(out, ck)
-    return out
-
-def load_model(path, device='cpu', view: str | None = None):
-    """Rebuild MAHT-Net from a checkpoint alone (its config), with its weights, in eval mode. With `view`, a checkpoint
-    of the other view is an error."""
-    ck = load_checkpoint(path)
-    config = TrainConfig.from_dict(ck['config'])
-    if view is not None and check_view(view) != config.view:
-        raise CheckpointError(f"{path}: a checkpoint of the {config.view} view, not {check_view(view)}")
-    cfg = {**config.model_config(), 'pretrained': None}   # the weights are in the checkpoint
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='.*no pretrained weights')
-        model = create_maht_net(**cfg)
-    try: model.load_state_dict(ck['model'])
-    except RuntimeError:
-        raise CheckpointError(f"{path}: its weights do not fit the {config.view} MAHT-Net its config describes") from None
-    return model.to(device).eval()
 
 # %% ../nbs/03_train.ipynb #fc90eaf0
 class TrainState(Callback):
@@ -652,14 +461,6 @@ def run_summary(state: TrainState) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/03_train.ipynb #dad891c1
-MODEL_PRESETS = {
-    'full': dict(backbone='efficientnet_v2_s', d_model=256, bridge_layers=4, vam_layers=3, n_heads=8, ffn_dim=1024),
-    'small': dict(backbone='resnet18', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4, ffn_dim=512, lr=1e-3,
-                  pretrained='none'),
-    'tiny': dict(backbone='mobilenet_v3_small', d_model=64, bridge_layers=1, vam_layers=1, n_heads=4, ffn_dim=128, lr=1e-3,
-                 pretrained='none'),
-}
-
 def train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='maht_train', description='Train MAHT-Net on BUU-LSPINE (or the embedded synthetic set).')
     a = p.add_argument
@@ -707,6 +508,7 @@ def maht_train(argv=None):
         sys.exit("maht_train: interrupted; continue with --resume <run folder>/latest.pth")
     except (CheckpointError, NonFiniteLossError, FileNotFoundError, ValueError, KeyError) as e:
         sys.exit(f"maht_train: error: {e}")
+
 
 # %% ../nbs/03_train.ipynb #dcb13174
 def device_benchmark(device, image_size: int = 256, batch: int = 2, steps: int = 3, backbone='efficientnet_v2_s') -> float:
