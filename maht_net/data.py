@@ -650,6 +650,12 @@ class SpineDataset(torch.utils.data.Dataset):
         except (OSError, ValueError, EOFError): img = self.cache.get(self.items[i].image)
         return torch.from_numpy(img)[None], self.keypoints[i], self.mm_per_px[i]
 
+    def new_empty(self) -> 'SpineDataset':
+        "The same view, size and split without films: what an exported Learner keeps of its data."
+        out = SpineDataset([], self.hw, self.cache, progress=False, split_idx=self.split_idx)
+        out.view = self.view
+        return out
+
 # %% ../nbs/00_data.ipynb #f5f3291f
 def is_synthetic(root) -> bool:
     "True for a folder written by the synthetic generator (its README says SYNTHETIC)."
@@ -817,6 +823,13 @@ class SpineDataLoaders(DataLoaders):
         fig.tight_layout()
         return fig
 
+    def new_empty(self) -> 'SpineDataLoaders':
+        "Loaders of the same view, size and transforms without films (`learn.export` saves these, not the dataset)."
+        out = super().new_empty()
+        for k in ('view', 'root', 'image_size', 'synthetic', 'spacing'): setattr(out, k, getattr(self, k, None))
+        out.problems, out.problem_lines = [], []
+        return out
+
 def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int = 4, seed: int = 42,
                       valid_split: str = 'val', augment: bool = True, flip: float | None = None, rotate: float = 10.0,
                       scale=(0.9, 1.1), brightness: float = 0.1, contrast: float = 0.2, noise: float = 0.02,
@@ -829,7 +842,9 @@ def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int =
     as `(path, message)` pairs in the result's `problems`; the good files are used."""
     view, root = check_view(view), resolve_data_dir(data_dir)
     scan = scan_dataset(root, view)
-    problems = report_problems(scan, log)
+    lines = []                                      # the report of left-out films, kept for the run's train.log
+    problems = report_problems(scan, lines.append)
+    for line in lines if log is not None else []: log(line)
     if not scan.items:
         raise ValueError(f"{root}/{view}: no usable images, all {len(problems)} files left out"
                          + (f" (the first: {problems[0][1]})" if problems else ''))
@@ -845,6 +860,6 @@ def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int =
                   num_workers=num_workers, device=dev) for i, ds in enumerate(dsets)]
     out = SpineDataLoaders(*dls, device=dev)
     out.view, out.root, out.image_size, out.synthetic = view, root, as_hw(image_size), is_synthetic(root)
-    out.problems = problems
+    out.problems, out.problem_lines = problems, lines
     out.spacing = 'default 0.2 mm/px' if spacing is None else f'{spacing}' if isinstance(spacing, (int, float, str, Path)) else 'per-image table'
     return out

@@ -9,15 +9,18 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn as nn
-from .data import (spine_dataloaders, best_device, resolve_data_dir, is_synthetic,
+from .data import (spine_dataloaders, as_hw, best_device, resolve_data_dir, is_synthetic,
                            atomic_write_bytes, radial_error, edges_identified, data_fingerprint,
                            training_slip_threshold, dataset_patients)
 from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback   # importing it gives every Learner its progress bars
-import fastai.callback.schedule                         # ... and this one lr_find, fit_one_cycle and fit_flat_cos
+from fastai.callback.progress import CSVLogger
+from fastai.callback.schedule import ParamScheduler, LRFinder   # importing it gives lr_find, fit_one_cycle, fit_flat_cos
+from fastcore.basics import noop
 from fastai.optimizer import OptimWrapper
 from fastai.callback.training import GradientClip
 from fastai.torch_core import set_seed
@@ -27,14 +30,16 @@ from .model import create_maht_net, decode_heatmaps, AnatomicalEncoding, imagene
 from .loss import MAHTNetLoss
 from .config import (GRAD_CLIP, MONITORS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
                              numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint)
+from .predict import Predictor, FilmPrediction, invert_letterboxes
 _all_ = ['TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']   # what a training script needs, with `import *`
 
 # %% auto #0
-__all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'RESUME_OVERRIDABLE', 'scheduled_lr', 'WarmupCosine', 'visible', 'decoded',
-           'MeanRadialError', 'LevelIdentification', 'LossComponent', 'KeypointLoss', 'make_loss', 'decay_groups',
-           'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'NonFiniteLossError', 'train_loader',
-           'rng_state', 'set_rng_state', 'all_rng_states', 'unwrap', 'TrainState', 'resume_config', 'data_record',
-           'describe_start', 'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary',
+__all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'TRACKERS', 'RESUME_OVERRIDABLE', 'scheduled_lr', 'WarmupCosine', 'visible',
+           'decoded', 'MeanRadialError', 'LevelIdentification', 'LossComponent', 'KeypointLoss', 'make_loss',
+           'decay_groups', 'maht_learner', 'use_amp', 'data_record', 'describe_start', 'MAHTLearner', 'world_size',
+           'rank', 'all_min', 'all_mean', 'NonFiniteLossError', 'train_loader', 'rng_state', 'set_rng_state',
+           'all_rng_states', 'unwrap', 'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks',
+           'resume_config', 'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary',
            'train_parser', 'maht_train', 'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history',
            'plot_history', 'predict_batch', 'show_predictions', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint',
            'CheckpointError']
@@ -47,18 +52,22 @@ def scheduled_lr(it: int, total: int, warmup: int, lr: float, min_lr: float) -> 
     return min_lr + (lr - min_lr) * 0.5 * (1 + math.cos(math.pi * p))
 
 class WarmupCosine(Callback):
-    "Set the learning rate before every training batch from the global batch position `it` (kept across resumes)."
+    """Set the learning rate before every training batch from the global batch position `it` (kept across resumes).
+    It stands aside while fastai's own schedules run (`lr_find`, `fit_one_cycle`, `fit_flat_cos`), still counting."""
     order = 5
     def __init__(self, epochs: int, warmup_epochs: int, lr: float, min_lr: float, it: int = 0):
         self.epochs, self.warmup_epochs, self.lr, self.min_lr, self.it = epochs, warmup_epochs, lr, min_lr, it
-        self.lrs = []
+        self.lrs, self.active, self.counting = [], True, True
+    def before_fit(self):
+        others = [cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler)]
+        self.active, self.counting = not others, not any(isinstance(cb, LRFinder) for cb in others)   # lr_find undoes its steps
     def before_batch(self):
-        if not self.training: return
+        if not (self.training and self.active): return
         n = len(self.dls.train)
         lr = scheduled_lr(self.it, self.epochs * n, self.warmup_epochs * n, self.lr, self.min_lr)
         self.opt.set_hyper('lr', lr); self.lrs.append(lr)
     def after_batch(self):
-        if self.training: self.it += 1
+        if self.training and self.counting: self.it += 1
 
 # %% ../nbs/03_train.ipynb #d364340b
 def visible(kps: torch.Tensor, hw) -> torch.Tensor:
@@ -141,16 +150,19 @@ def decay_groups(model) -> list[list]:
         if p.requires_grad: groups[id(p) in spared or p.ndim <= 1 or n.endswith('queries')].append(p)
     return groups
 
-def maht_learner(dls, config: TrainConfig, model=None, cbs=None, path=None) -> Learner:
-    "A fastai Learner for MAHT-Net on `dls` with the optimiser, loss, metrics and (on CUDA, when asked) AMP of `config`."
+def maht_learner(dls, config: TrainConfig, model=None, cbs=None, path=None) -> MAHTLearner:
+    """A fastai Learner for MAHT-Net on `dls` with the optimiser, loss, metrics and (on CUDA, when asked) AMP of `config`.
+    It keeps `config` and what it trains on (`meta`: the backbone's start, the data record with the slip threshold)."""
     model = model if model is not None else create_maht_net(**config.model_config())
     opt = partial(OptimWrapper, opt=torch.optim.AdamW, betas=(0.9, 0.999), eps=1e-8)
     s = (config.heatmap_sigma, config.stride)
     metrics = [MeanRadialError('px', *s), MeanRadialError('mm', *s), LevelIdentification(*s)] + [LossComponent(k) for k in LOSS_KEYS]
     clip = [GradientClip(config.grad_clip)] if config.grad_clip else []
-    learn = Learner(dls, model, loss_func=make_loss(config), opt_func=opt, lr=config.lr, wd=[config.weight_decay, 0.],
+    learn = MAHTLearner(dls, model, loss_func=make_loss(config), opt_func=opt, lr=config.lr, wd=[config.weight_decay, 0.],
                     splitter=decay_groups, metrics=metrics, cbs=clip + list(cbs or []), path=path or config.run_dir,
                     model_dir='.')
+    learn.config = config
+    learn.meta = dict(start=describe_start(config), **({'data': data_record(dls, config)} if getattr(dls, 'root', None) else {}))
     if use_amp(config, dls.device): learn.to_fp16()
     return learn
 
@@ -159,6 +171,42 @@ def use_amp(config: TrainConfig, device) -> bool:
     cuda = torch.device(device).type == 'cuda'
     if config.amp and not cuda: raise ValueError(f"--amp needs a CUDA device; this run is on {device} (MPS and CPU train in float32)")
     return cuda if config.amp is None else bool(config.amp)
+
+# %% ../nbs/03_train.ipynb #02e2aca6
+def data_record(dls, config: TrainConfig) -> dict:
+    """What a run trains on, for its checkpoints and `data.json`: the dataset folder (absolute), whether it is synthetic,
+    the fingerprint of its training and validation films, the films the scan left out, and the slip call threshold
+    fitted on the true corners of the training split."""
+    t, src = training_slip_threshold(dls.train_ds.items, config.view, config.seed, patients=dataset_patients(dls.root))
+    return dict(root=str(Path(dls.root).resolve()), synthetic=bool(dls.synthetic),
+                fingerprint=data_fingerprint({'train': dls.train_ds.items, 'val': dls.valid_ds.items}),
+                left_out=[dict(file=str(p), problem=m) for p, m in getattr(dls, 'problems', [])],
+                slip_threshold=dict(value=t, source=src))
+
+def describe_start(config: TrainConfig) -> str:
+    "Where the backbone's weights came from, in words (for the run summary and the checkpoint)."
+    p = config.pretrained
+    if p is None or str(p).lower() == 'none': return f"{config.backbone} from random initialisation (--pretrained none)"
+    if str(p).lower() == 'imagenet': return f"{config.backbone} ImageNet weights ({imagenet_weights_file(config.backbone)})"
+    return f"{config.backbone} weights from {Path(p).resolve()}"
+
+class MAHTLearner(Learner):
+    "fastai's `Learner` for MAHT-Net: it keeps its run's config and data record, and `predict` reads a whole film."
+    config: TrainConfig
+    meta: dict
+
+    def predict(self, item, threshold: float | None = None, tta: bool = False) -> FilmPrediction:
+        """Corners of one film (a path or an image array) in the film's own pixels, their confidences and slip calls
+        (at `threshold`, else the one fitted on this Learner's training split); `tta` averages with the mirrored film."""
+        was_training = self.model.training
+        try: return Predictor(self.model, self.config, self.dls.device, tta=tta, meta=self.meta).predict_film(item, threshold)
+        finally: self.model.train(was_training)
+
+    def film_pixels(self, xy, ds_idx: int = 1) -> np.ndarray:
+        "Keypoints [N, K, 2] in input pixels of the first N films of `dls[ds_idx]` (as `get_preds` orders them) -> the films' own pixels."
+        xy = xy.detach().cpu().numpy() if isinstance(xy, torch.Tensor) else np.asarray(xy)
+        return invert_letterboxes(xy, self.dls[ds_idx].dataset.letterboxes[:len(xy)])
+
 
 # %% ../nbs/03_train.ipynb #94038257
 def world_size() -> int:
@@ -239,6 +287,7 @@ class TrainState(Callback):
         self.history = list(start['history']) if start else []
         self.meta = dict(start['meta']) if start else {}
         self.stopped_early = bool(start.get('stopped_early', False)) if start else False
+        self.opened, self.skip, self.fitting, self.sched = False, False, False, None
 
     @property
     def run_dir(self) -> Path: return self.config.run_dir
@@ -255,8 +304,37 @@ class TrainState(Callback):
         with open(self.run_dir/'train.log', 'a') as f: f.write(msg + '\n')
         if not self.quiet: print(msg, flush=True)
 
+    def open_run(self):
+        "Make the run folder and write what the run is (config.json, data.json, left-out films): once, before it trains."
+        if self.opened: return
+        dls, c = self.dls, self.config
+        if getattr(dls, 'view', c.view) != c.view:
+            raise ValueError(f"the DataLoaders hold {dls.view} films but the config says view {c.view!r}")
+        if getattr(dls, 'image_size', None) not in (None, as_hw(c.image_size)):
+            raise ValueError(f"the DataLoaders hold {dls.image_size} px images but the config says image_size {c.image_size}")
+        if getattr(dls, 'root', None) is not None:          # the run remembers its data, wherever it is used from later
+            self.config = c = replace(c, data_dir=str(Path(dls.root).resolve()))
+        self.meta.setdefault('start', describe_start(c))
+        if 'data' in getattr(self.learn, 'meta', {}): self.meta['data'] = self.learn.meta['data']
+        self.meta['valid_films'], self.meta['world_size'] = len(dls.valid_ds), world_size()
+        self.opened = True
+        if not self.is_main: return
+        c.run_dir.mkdir(parents=True, exist_ok=True)
+        c.save()
+        if 'data' in self.meta: atomic_write_bytes(c.run_dir/'data.json', json.dumps(self.meta['data'], indent=1).encode())
+        if getattr(dls, 'problem_lines', None):
+            with open(c.run_dir/'train.log', 'a') as f: f.write('\n'.join(dls.problem_lines) + '\n')
+
     def before_fit(self):
-        self.sched = next(cb for cb in self.learn.cbs if isinstance(cb, WarmupCosine))
+        # fastai's validate and get_preds fire the fit and epoch events too, without training: only a training epoch counts
+        self.fitting = False
+        self.skip = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)     # lr_find explores: it writes nothing
+
+    def before_train(self):
+        if self.skip or self.fitting: return
+        self.fitting = True
+        self.open_run()
+        self.sched = next((cb for cb in self.learn.cbs if isinstance(cb, WarmupCosine)), None)
         if self.start is None: return
         self.learn.opt.load_state_dict(self.start['opt'])
         if self.start.get('scaler') and getattr(self.learn, 'scaler', None) is not None:
@@ -266,6 +344,7 @@ class TrainState(Callback):
         self.start = None           # applied once: a later fit of the same Learner continues from where it is
 
     def after_loss(self):
+        if self.skip: return
         if self.training and not all_min(float(torch.isfinite(self.learn.loss).all())):
             raise NonFiniteLossError(f"the training loss is {float(self.learn.loss)} at epoch {self.done + 1}, batch "
                                      f"{self.iter + 1}; the run stops, {self.run_dir/'latest.pth'} keeps the last good epoch")
@@ -275,17 +354,18 @@ class TrainState(Callback):
         scaler = getattr(self.learn, 'scaler', None)
         return dict(format=CHECKPOINT_FORMAT, model=unwrap(self.learn.model).state_dict(),
                     opt=self.learn.opt.state_dict(), scaler=scaler.state_dict() if scaler is not None else None,
-                    epoch=self.done, it=self.sched.it, best=self.best, best_epoch=self.best_epoch, wait=self.wait,
+                    epoch=self.done, it=self.sched.it if self.sched else self.done * len(train_loader(self.dls)), best=self.best, best_epoch=self.best_epoch, wait=self.wait,
                     config=self.config.to_dict(), history=self.history, meta=self.meta, rng=rngs[0],
                     rank_rngs=rngs if len(rngs) > 1 else None,
                     stopped_early=self.stopped_early)
 
     def after_epoch(self):
+        if self.skip or not self.fitting: return
         rec = self.recorder
         row = {n: float(v) for n, v in zip(rec.metric_names, rec.log) if n not in ('epoch', 'time')}
         row = dict(zip(row, all_mean(list(row.values()))))      # the same numbers in every process
         self.done += 1
-        row = dict(epoch=self.done, **row, lr=self.sched.lrs[-1] if self.sched.lrs else self.config.lr,
+        row = dict(epoch=self.done, **row, lr=float(self.opt.hypers[0]['lr']),
                    seconds=round(time.time() - self._t, 2))
         score = row[self.config.monitor]
         improved = self.better(score)
@@ -313,7 +393,7 @@ class TrainState(Callback):
     def before_epoch(self): self._t = time.time()
 
     def after_fit(self):
-        if self.is_main and self.history:
+        if self.is_main and self.history and self.fitting and not self.skip:
             fig = plot_history(self.history); fig.savefig(self.run_dir/'history.png', dpi=100); plt.close(fig)
 
     def write_history(self):
@@ -321,6 +401,41 @@ class TrainState(Callback):
         buf = io.StringIO(); w = csv.DictWriter(buf, keys); w.writeheader(); w.writerows(self.history)
         atomic_write_bytes(self.run_dir/'history.csv', buf.getvalue().encode())
         atomic_write_bytes(self.run_dir/'history.json', json.dumps(self.history, indent=1).encode())
+
+# %% ../nbs/03_train.ipynb #eab4c1fd
+def run_callbacks(config: TrainConfig, start: dict | None = None, quiet: bool = False) -> list:
+    """The machinery of a `maht_train` run as callbacks for a Learner built by hand: the warmup + cosine schedule of
+    `config` and `TrainState` (run folder, checkpoints, history, early stopping, the non-finite-loss guard). With them, an
+    interactive `learn.fit(n)` writes the run folder `maht_train --resume` continues; `start` is a loaded checkpoint
+    to continue from."""
+    return [WarmupCosine(config.epochs, config.warmup_epochs, config.lr, config.min_lr, it=start['it'] if start else 0),
+            TrainState(config, start, quiet)]
+
+TRACKERS = ('csv', 'tensorboard', 'wandb')
+
+class MissingExtraError(ImportError):
+    "An optional package a feature needs is not installed; the message names the pip command."
+
+def tracking_callbacks(log, config: TrainConfig, resumed: bool = False) -> list:
+    """fastai's trackers for `--log`: `csv` (`CSVLogger`, fastai's table of every epoch, to `log.csv` in the run folder),
+    `tensorboard` (`TensorBoardCallback`, to `tensorboard/`), `wandb` (`WandbCallback`, a Weights & Biases run named
+    after the experiment). TensorBoard and wandb are optional packages: a missing one is a one-line error."""
+    cbs = []
+    for kind in dict.fromkeys(log or []):
+        if kind == 'csv': cbs.append(CSVLogger('log.csv', append=resumed))
+        elif kind == 'tensorboard':
+            try: from fastai.callback.tensorboard import TensorBoardCallback
+            except ImportError: raise MissingExtraError("--log tensorboard needs TensorBoard: pip install tensorboard") from None
+            cbs.append(TensorBoardCallback(log_dir=config.run_dir/'tensorboard', trace_model=False, log_preds=False))
+        elif kind == 'wandb':
+            try:
+                import wandb
+                from fastai.callback.wandb import WandbCallback
+            except ImportError: raise MissingExtraError("--log wandb needs Weights & Biases: pip install wandb") from None
+            if wandb.run is None: wandb.init(project='maht_net', name=config.experiment_name, config=config.to_dict())
+            cbs.append(WandbCallback(log_preds=False, log_model=False))
+        else: raise ValueError(f"--log {kind}: choose from {', '.join(TRACKERS)}")
+    return cbs
 
 # %% ../nbs/03_train.ipynb #bff02de4
 RESUME_OVERRIDABLE = ('epochs', 'device', 'num_workers', 'data_dir')
@@ -339,23 +454,6 @@ def resume_config(ck: dict, path, **overrides) -> TrainConfig:
     d['output_dir'], d['experiment_name'] = str(run.parent), run.name
     return TrainConfig.from_dict(d)
 
-def data_record(dls, config: TrainConfig) -> dict:
-    """What a run trains on, for its checkpoints and `data.json`: the dataset folder (absolute), whether it is synthetic,
-    the fingerprint of its training and validation films, the films the scan left out, and the slip call threshold
-    fitted on the true corners of the training split."""
-    t, src = training_slip_threshold(dls.train_ds.items, config.view, config.seed, patients=dataset_patients(dls.root))
-    return dict(root=str(Path(dls.root).resolve()), synthetic=bool(dls.synthetic),
-                fingerprint=data_fingerprint({'train': dls.train_ds.items, 'val': dls.valid_ds.items}),
-                left_out=[dict(file=str(p), problem=m) for p, m in getattr(dls, 'problems', [])],
-                slip_threshold=dict(value=t, source=src))
-
-def describe_start(config: TrainConfig) -> str:
-    "Where the backbone's weights came from, in words (for the run summary and the checkpoint)."
-    p = config.pretrained
-    if p is None or str(p).lower() == 'none': return f"{config.backbone} from random initialisation (--pretrained none)"
-    if str(p).lower() == 'imagenet': return f"{config.backbone} ImageNet weights ({imagenet_weights_file(config.backbone)})"
-    return f"{config.backbone} weights from {Path(p).resolve()}"
-
 def describe_data(root, given: bool = True) -> str:
     "The first line of a run: which data it trains on."
     if not is_synthetic(root): return f"data: BUU-LSPINE at {root}"
@@ -366,10 +464,11 @@ def show_progress() -> bool:
     return bool(IN_NOTEBOOK) or sys.stdout.isatty()
 
 def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, cbs=None, progress: bool | None = None,
-          **overrides) -> Learner:
+          log=None, **overrides) -> MAHTLearner:
     """Train MAHT-Net for `config` (or resume the run of the checkpoint `resume`); returns the Learner, whose
     `state` callback holds the history. Prints one line per epoch and a summary unless `quiet`; fastai's progress
-    bars are shown when `progress` is True (default: in a notebook or a terminal, not when stdout goes to a file)."""
+    bars are shown when `progress` is True (default: in a notebook or a terminal, not when stdout goes to a file).
+    `log`: fastai trackers to add (`csv`, `tensorboard`, `wandb`; see `tracking_callbacks`)."""
     start = None
     if resume is not None:
         start = load_checkpoint(resume)
@@ -387,41 +486,31 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
     say(describe_data(root, given))
     if start is None: set_seed(config.seed, reproducible=True)
     else: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False   # the states come from the checkpoint
-    left_out = []                                       # every film the scan rejected, one line each, kept for train.log
+    trackers = tracking_callbacks(log, config, resumed=start is not None)    # a missing extra stops here, before any work
     dls = spine_dataloaders(root, config.view, image_size=config.image_size, bs=config.batch_size, seed=config.seed,
                             flip=config.flip, rotate=config.rotate, scale=config.scale, brightness=config.brightness,
                             contrast=config.contrast, noise=config.noise, num_workers=config.num_workers,
                             device=process_device(config.device), max_items=config.max_items, progress=bars,
-                            spacing=config.spacing, log=lambda line: (left_out.append(line), say(line)))
+                            spacing=config.spacing, log=say)
     model = create_maht_net(**config.model_config())
     if start is not None:
         try: model.load_state_dict(start['model'])
         except RuntimeError as e:
             raise CheckpointError(f"{resume}: its weights do not fit a {config.view} MAHT-Net of this configuration") from None
-    config.run_dir.mkdir(parents=True, exist_ok=True)           # only once the data and the model are in hand
     say(f"run: {config.run_dir} | view {config.view}, {config.image_size} px, batch {config.batch_size}, "
         f"{config.epochs} epochs | device {dls.device}{', AMP' if use_amp(config, dls.device) else ''} | "
         f"train {len(dls.train_ds)} / valid {len(dls.valid_ds)} images" + (f" | {world} processes" if world > 1 else ''))
-    sched = WarmupCosine(config.epochs, config.warmup_epochs, config.lr, config.min_lr, it=start['it'] if start else 0)
-    state = TrainState(config, start, quiet)
-    state.meta.setdefault('start', describe_start(config))
-    state.meta['valid_films'] = len(dls.valid_ds)
-    state.meta['data'] = data_record(dls, config)
-    learn = maht_learner(dls, config, model, cbs=[sched, state] + list(cbs or []))
+    sched, state = run_callbacks(config, start, quiet)
+    learn = maht_learner(dls, config, model, cbs=[sched, state] + trackers + list(cbs or []))
     learn.state = state
+    state.open_run()                            # the run folder, only once the data and the model are in hand
     if not bars:                                # TrainState prints one line per epoch
         if hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
-        learn.logger = lambda *a, **k: None
-    if rank() == 0:
-        config.save()
-        atomic_write_bytes(config.run_dir/'data.json', json.dumps(state.meta['data'], indent=1).encode())
-        if left_out:
-            with open(config.run_dir/'train.log', 'a') as f: f.write('\n'.join(left_out) + '\n')
-    state.meta['world_size'] = world
+        learn.logger = noop
     if start is not None: say(f"resuming after epoch {start['epoch']} (best {start['best']:.4f} at epoch {start['best_epoch']})")
     with distributed(learn):
         if start is None:
-            with learn.removed_cbs([sched, state]): v = learn.validate()   # fastai's validate fires fit/epoch events
+            with learn.removed_cbs([sched, state] + trackers): v = learn.validate()   # fastai's validate fires fit/epoch events
             state.meta['untrained'] = dict(zip(['valid_loss', 'mre_px', 'mre_mm', 'level_id'], all_mean([float(x) for x in v[:4]])))
         remaining = config.epochs - state.done
         if state.stopped_early:
@@ -460,6 +549,7 @@ def run_summary(state: TrainState) -> str:
     if 'start' in state.meta: lines.append(f"backbone start: {state.meta['start']}")
     return '\n'.join(lines)
 
+
 # %% ../nbs/03_train.ipynb #dad891c1
 def train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='maht_train', description='Train MAHT-Net on BUU-LSPINE (or the embedded synthetic set).')
@@ -492,21 +582,24 @@ def train_parser() -> argparse.ArgumentParser:
     a('--weight-decay', type=float, default=None, help='AdamW weight decay on weights (default 1e-4)')
     a('--max-items', type=int, default=None, help='use at most this many images per split (quick runs)')
     a('--seed', type=int, default=None, help='random seed (default 42)')
+    a('--log', nargs='+', choices=TRACKERS, default=None, metavar='KIND',
+      help="also log each epoch with fastai's trackers: csv (log.csv in the run folder), tensorboard (tensorboard/ in "
+           "the run folder; pip install tensorboard), wandb (Weights & Biases; pip install wandb)")
     return p
 
 def maht_train(argv=None):
     "Console entry point of `maht_train`."
     args = vars(train_parser().parse_args(argv))
-    resume, size = args.pop('resume'), args.pop('model_size')
+    resume, size, log = args.pop('resume'), args.pop('model_size'), args.pop('log')
     if args.get('view'): args['view'] = args['view'].upper()
     given = {**(MODEL_PRESETS[size] if size else {}), **{k: v for k, v in args.items() if v is not None}}
     if given.get('grad_clip') == 0: given['grad_clip'] = None
     try:
-        if resume: train(resume=resume, **given)
-        else: train(TrainConfig(**given))
+        if resume: train(resume=resume, log=log, **given)
+        else: train(TrainConfig(**given), log=log)
     except KeyboardInterrupt:
         sys.exit("maht_train: interrupted; continue with --resume <run folder>/latest.pth")
-    except (CheckpointError, NonFiniteLossError, FileNotFoundError, ValueError, KeyError) as e:
+    except (CheckpointError, NonFiniteLossError, MissingExtraError, FileNotFoundError, ValueError, KeyError) as e:
         sys.exit(f"maht_train: error: {e}")
 
 
