@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 
-from .data import (n_keypoints, flip_permutation, as_hw, Letterbox, best_device, load_image, to_uint8_gray,
+from .data import (LEVELS, n_keypoints, flip_permutation, as_hw, Letterbox, best_device, load_image, to_uint8_gray,
                            slip_fractions, slip_labels, annotation_text, DEFAULT_SLIP_THRESHOLD)
 from .model import decode_heatmaps
 from .config import TrainConfig, load_checkpoint, checkpoint_model
@@ -132,9 +132,10 @@ class FilmPrediction:
         return annotation_text(self.keypoints, self.labels)
 
     def __repr__(self):
-        called = [int(c) for c in self.labels[1::2] if c]
+        codes = self.labels[1:2 * len(self.slips):2]          # the upper edge of each disc carries its call
+        called = ', '.join(f"{LEVELS[d]}/{LEVELS[d + 1]} code {c}" for d, c in enumerate(codes) if c) or 'none'
         return (f"FilmPrediction({self.view}{', ' + self.path.name if self.path else ''}: {len(self.keypoints)} corners, "
-                f"mean confidence {self.confidence.mean():.2f}, slips called: {called or 'none'} at {self.threshold:.0%})")
+                f"mean confidence {self.confidence.mean():.2f}, slips called at {self.threshold:.0%}: {called})")
 
 # %% ../nbs/02b_predict.ipynb #6ce4cd92
 @patch

@@ -313,7 +313,7 @@ class TrainState(Callback):
         if getattr(dls, 'image_size', None) not in (None, as_hw(c.image_size)):
             raise ValueError(f"the DataLoaders hold {dls.image_size} px images but the config says image_size {c.image_size}")
         if getattr(dls, 'root', None) is not None:          # the run remembers its data, wherever it is used from later
-            self.config = c = replace(c, data_dir=str(Path(dls.root).resolve()))
+            c.data_dir = str(Path(dls.root).resolve())
         self.meta.setdefault('start', describe_start(c))
         if 'data' in getattr(self.learn, 'meta', {}): self.meta['data'] = self.learn.meta['data']
         self.meta['valid_films'], self.meta['world_size'] = len(dls.valid_ds), world_size()
