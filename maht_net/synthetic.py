@@ -16,11 +16,12 @@ from .data import (VIEWS, LEVELS, N_EDGES, LABEL_CODES, SLIP_CODE_VIEW, SLIP_SIG
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', 'DISCS', 'SLIP_DISC_P', 'SLIP_FRACTION',
-           'IMAGE_HEIGHTS', 'IMAGE_WIDTHS', 'DEFAULT_PATIENTS', 'synth_patient', 'spine_chain_mm', 'chain_corners',
-           'spine_shapes_mm', 'patient_labels', 'synth_geometry', 'draw_shapes', 'soft_tissue', 'render_geometry',
-           'synth_sample', 'edge_profile', 'edge_step_offset', 'facing_contrast', 'patient_seed', 'synthetic_stem',
-           'write_synthetic_dataset', 'default_cache_dir', 'synthetic_root', 'show_synthetic_gallery',
-           'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
+           'IMAGE_HEIGHTS', 'IMAGE_WIDTHS', 'DIFFICULTIES', 'HARD_SLIP_RATE', 'HARD_SLIP_FRACTION', 'DEFAULT_PATIENTS',
+           'check_difficulty', 'synth_patient', 'spine_chain_mm', 'chain_corners', 'spine_shapes_mm', 'patient_labels',
+           'synth_geometry', 'draw_shapes', 'soft_tissue', 'render_geometry', 'synth_sample', 'edge_profile',
+           'edge_step_offset', 'facing_contrast', 'patient_seed', 'synthetic_stem', 'write_synthetic_dataset',
+           'default_cache_dir', 'synthetic_root', 'show_synthetic_gallery', 'hard_features', 'hard_angles',
+           'hard_shapes', 'hard_finish', 'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
 
 # %% ../nbs/00a_synthetic.ipynb #b0b56f4e
 GENERATOR_VERSION = '2'     # bump when the drawn images or CSVs change: cached sets are keyed by it
@@ -33,21 +34,32 @@ SLIP_DISC_P = {1: (.05, .15, .35, .45), 2: (.05, .15, .35, .45),        # AP: no
 SLIP_FRACTION = (0.05, 0.30)                # of the lower vertebra's upper endplate width
 IMAGE_HEIGHTS, IMAGE_WIDTHS = (1434, 3408), (860, 3040)   # range of the public films
 
+DIFFICULTIES = ('default', 'hard')
+HARD_SLIP_RATE = 0.30                   # patients with a slip in a hard set
+HARD_SLIP_FRACTION = (0.05, 0.75)       # up to Meyerding grade III
+
+def check_difficulty(difficulty: str) -> str:
+    "'default' or 'hard', or a clear error."
+    if difficulty not in DIFFICULTIES: raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+    return difficulty
+
 def _rng(seed: int, *keys: int) -> np.random.Generator:
     "An independent random stream for `seed` and a purpose key."
     if int(seed) < 0: raise ValueError(f"seed must be a non-negative integer, got {seed}")
     return np.random.default_rng([int(seed), *keys])
 
-def synth_patient(seed: int) -> dict:
-    "Sex, age, body size and the (at most one) slip of the synthetic patient `seed`; shared by its AP and LA films."
+def synth_patient(seed: int, difficulty: str = 'default') -> dict:
+    """Sex, age, body size and the (at most one) slip of the synthetic patient `seed`; shared by its AP and LA films.
+    A `hard` patient slips more often, and further: up to Meyerding grade III."""
+    hard = check_difficulty(difficulty) == 'hard'
     r = _rng(seed, 0)
     sex = 'F' if r.random() < 0.5 else 'M'
     age = int(r.integers(20, 91))
     size = float(np.clip(r.normal(1.0 if sex == 'M' else 0.93, 0.04), 0.82, 1.12))
     codes = np.array(list(SLIP_CODE_COUNTS)); p = np.array(list(SLIP_CODE_COUNTS.values()), float)
-    has_slip, code = r.random() < SLIP_RATE, int(r.choice(codes, p=p / p.sum()))
+    has_slip, code = r.random() < (HARD_SLIP_RATE if hard else SLIP_RATE), int(r.choice(codes, p=p / p.sum()))
     disc = int(r.choice(len(SLIP_DISC_P[code]), p=SLIP_DISC_P[code]))
-    frac = float(r.uniform(*SLIP_FRACTION))
+    frac = float(r.uniform(*(HARD_SLIP_FRACTION if hard else SLIP_FRACTION)))
     slip = dict(code=code, view=SLIP_CODE_VIEW[code], disc=disc, disc_name=DISCS[disc], fraction=frac,
                 name=SLIP_NAMES[code]) if has_slip else None
     return dict(seed=int(seed), sex=sex, age=age, size=size, slip=slip)
@@ -63,8 +75,9 @@ _WIDTH = {'AP': np.array([35, 37, 39.5, 42, 44.5, 47, 48.]), 'LA': np.array([28.
 _LA_DISC_WEDGE = np.array([3, 4, 6, 8, 11, 14.])   # degrees, lordotic (anterior taller)
 _LA_BODY_WEDGE = np.array([-3, -1, 0, 2, 4, 6.])
 
-def spine_chain_mm(view: str, patient: dict, r: np.random.Generator) -> dict:
-    "Endplate midpoints `mid` (13,2), angles `phi` (13,) and widths `width` (13,) in mm, rows T12 upper .. S1 upper."
+def spine_chain_mm(view: str, patient: dict, r: np.random.Generator, hard: dict | None = None) -> dict:
+    """Endplate midpoints `mid` (13,2), angles `phi` (13,) and widths `width` (13,) in mm, rows T12 upper .. S1 upper.
+    `hard`: the `hard_features` of the film, which bend the spine further."""
     view, size = check_view(view), patient['size']
     deg = np.pi / 180
     if view == 'LA':
@@ -79,6 +92,7 @@ def spine_chain_mm(view: str, patient: dict, r: np.random.Generator) -> dict:
     else:
         a0, a1, ph = r.normal(0, 2), r.normal(0, 3.5), r.uniform(0, 2 * np.pi)
         phi = (a0 + a1 * np.cos(np.pi * np.arange(13) / 12 * 1.3 + ph) + r.normal(0, 0.7, 13)) * deg
+    if hard is not None: phi = hard_angles(view, phi, hard)
     wd = _WIDTH[view] * size * r.normal(1, 0.03, 7)                 # T12 upper, then one width per disc
     width = np.concatenate([wd[:1], np.repeat(wd[1:], 2)])          # facing endplates share a width
     ageing = np.clip((patient['age'] - 20) / 70 * r.uniform(0, 0.25 + 0.05 * np.arange(6)), 0, 0.5)
@@ -191,27 +205,34 @@ def patient_labels(view: str, patient: dict) -> np.ndarray:
     return labels
 
 def synth_geometry(view: str, seed: int, height: int | None = None, width: int | None = None,
-                   max_size: int | None = None) -> dict:
-    "Everything about a synthetic film except its pixels: keypoints (K,2) float32, labels (E,), shapes to draw, meta."
+                   max_size: int | None = None, difficulty: str = 'default') -> dict:
+    """Everything about a synthetic film except its pixels: keypoints (K,2) float32, labels (E,), shapes to draw, meta.
+    `difficulty='hard'` adds what makes real films hard (see *Hard films* below)."""
     view = check_view(view)
-    patient = synth_patient(seed)
+    patient = synth_patient(seed, difficulty)
+    hard = hard_features(view, seed) if difficulty == 'hard' else None
     r = _rng(seed, 1 + VIEWS.index(view))
-    chain = spine_chain_mm(view, patient, r)
+    chain = spine_chain_mm(view, patient, r, hard)
     corners = chain_corners(chain)                                   # (13, 2, 2) mm
     density = 1 - (patient['age'] - 20) / 70 * r.uniform(0, 0.35)     # bones thin with age
     shapes = spine_shapes_mm(view, corners, r, density)
+    if hard is not None: shapes += hard_shapes(view, corners, hard, density)
     H, W = _sample_size(view, r, height, width)
-    theta = math.radians(float(np.clip(r.normal(0, 2.5), -7, 7)))
+    theta = math.radians(float(np.clip(r.normal(0, 2.5), -7, 7)) + (hard['tilt_deg'] if hard else 0))
     R = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
     kp_mm = corners[_annotated_rows(view)].reshape(-1, 2) @ R.T
     lo, hi = kp_mm.min(0), kp_mm.max(0)
     frac = r.uniform(0.45, 0.65) if view == 'AP' else r.uniform(0.48, 0.68)
+    if hard: frac = hard['fov_frac']                                  # the spine small or large in the film
     ppm = frac * H / (hi[1] - lo[1])
     extra = np.array([70., 0.]) if view == 'LA' else np.array([30., 0.])   # posterior elements / processes beside the bodies
     ppm = min(ppm, 0.9 * W / (hi[0] - lo[0] + 2 * extra[0]))
     cx = r.uniform(0.40, 0.60) * W if view == 'AP' else r.uniform(0.36, 0.52) * W
     margin = np.array([0.04 * W, 0.04 * H])
     top = r.uniform(margin[1], max(margin[1], H - margin[1] - ppm * (hi[1] - lo[1])))
+    if hard:                                  # L1 anywhere in the upper half; the sacrum below may leave the film
+        cx, margin = hard['cx'] * W, np.array([0.02 * W, 0.012 * H])
+        top = float(np.clip(hard['l1_top'] * H, margin[1], max(margin[1], H - margin[1] - ppm * (hi[1] - lo[1]))))
     t = np.array([cx - ppm * (lo[0] + hi[0]) / 2, top - ppm * lo[1]])
     kp = kp_mm * ppm + t
     t += np.clip(margin - kp.min(0), 0, None) - np.clip(kp.max(0) - (np.array([W, H]) - 1 - margin), 0, None)
@@ -219,6 +240,7 @@ def synth_geometry(view: str, seed: int, height: int | None = None, width: int |
     render = dict(contrast=r.uniform(0.62, 0.82), offset=r.uniform(0.02, 0.10), gamma=r.uniform(0.75, 1.35),
                   noise=r.uniform(0.006, 0.025), blur_mm=r.uniform(0.08, 0.3), heel=r.uniform(-0.15, 0.15),
                   tissue=r.uniform(0.28, 0.42), gas=r.uniform(0.0, 0.12))
+    if hard: render.update(hard['render'])
     full = (H, W)
     if max_size is not None and max(H, W) > int(max_size):
         s = int(max_size) / max(H, W)
@@ -230,8 +252,9 @@ def synth_geometry(view: str, seed: int, height: int | None = None, width: int |
     px_per_mm = float(np.sqrt(abs(np.linalg.det(A[:, :2]))))
     meta = dict(view=view, seed=int(seed), sex=patient['sex'], age=patient['age'], slip=patient['slip'],
                 size=(H, W), full_size=full, px_per_mm=px_per_mm, mm_per_px=1 / px_per_mm,
-                rotation_deg=math.degrees(theta), render=render, synthetic=True, version=GENERATOR_VERSION)
-    return dict(keypoints=keypoints, labels=patient_labels(view, patient), meta=meta, shapes=shapes, A=A,
+                rotation_deg=math.degrees(theta), render=render, synthetic=True, version=GENERATOR_VERSION,
+                difficulty=check_difficulty(difficulty))
+    return dict(keypoints=keypoints, labels=patient_labels(view, patient), meta=meta, shapes=shapes, A=A, hard=hard,
                 chain_px=chain_corners(chain) @ A[:, :2].T + A[:, 2])
 
 # %% ../nbs/00a_synthetic.ipynb #baec61f4
@@ -339,12 +362,13 @@ def render_geometry(geom: dict) -> np.ndarray:
     noise = r.random((H, W), dtype=np.float32)
     img = cv2.addWeighted(canvas, 255 * rp['contrast'], noise, amp, 255 * rp['offset'] - amp / 2, dtype=cv2.CV_8U)
     lut = np.clip(np.round(255 * (np.arange(256) / 255) ** rp['gamma']), 0, 255).astype(np.uint8)
-    return cv2.LUT(img, lut)
+    img = cv2.LUT(img, lut)
+    return img if geom.get('hard') is None else hard_finish(img, geom['keypoints'], geom['hard'])
 
 def synth_sample(view: str, seed: int, height: int | None = None, width: int | None = None,
-                 max_size: int | None = None) -> dict:
+                 max_size: int | None = None, difficulty: str = 'default') -> dict:
     "A synthetic film: `image` uint8 (H, W), exact corner `keypoints` float32 (K, 2), `labels` int64 (E,), `meta`."
-    g = synth_geometry(view, seed, height, width, max_size)
+    g = synth_geometry(view, seed, height, width, max_size, difficulty)
     return dict(image=render_geometry(g), keypoints=g['keypoints'], labels=g['labels'], meta=g['meta'])
 
 # %% ../nbs/00a_synthetic.ipynb #f8da8013
@@ -394,18 +418,18 @@ def synthetic_stem(patient: int, sex: str, age: int, view: str) -> str:
     return f"{patient:04d}-{sex}-{age:03d}Y{VIEWS.index(check_view(view))}"
 
 def write_synthetic_dataset(out, n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size: int | None = None,
-                            jpeg_quality: int = 95) -> Path:
+                            jpeg_quality: int = 95, difficulty: str = 'default') -> Path:
     "Write a synthetic BUU-LSPINE set (AP and LA films with CSVs, and a README) into `out`; returns `out`."
-    out = Path(out)
+    out, difficulty = Path(out), check_difficulty(difficulty)
     if int(n_patients) < 1: raise ValueError(f"n_patients must be at least 1, got {n_patients}")
     if max_size is not None and int(max_size) < 64: raise ValueError(f"max_size must be at least 64 px, got {max_size}")
     for v in VIEWS: (out/v).mkdir(parents=True, exist_ok=True)
     counts = {c: 0 for c in SLIP_CODE_COUNTS}
     for i in range(1, int(n_patients) + 1):
-        ps = patient_seed(seed, i); p = synth_patient(ps)
+        ps = patient_seed(seed, i); p = synth_patient(ps, difficulty)
         if p['slip']: counts[p['slip']['code']] += 1
         for v in VIEWS:
-            s = synth_sample(v, ps, max_size=max_size)
+            s = synth_sample(v, ps, max_size=max_size, difficulty=difficulty)
             stem = synthetic_stem(i, p['sex'], p['age'], v)
             ok, buf = cv2.imencode('.jpg', s['image'], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
             if not ok: raise IOError(f"{out/v/stem}.jpg: JPEG encoding failed")
@@ -413,7 +437,7 @@ def write_synthetic_dataset(out, n_patients: int = DEFAULT_PATIENTS, seed: int =
             (out/v/f"{stem}.csv").write_text(annotation_text(s['keypoints'], s['labels']))
     (out/'README.txt').write_text(
         f"SYNTHETIC BUU-LSPINE-like dataset (not real radiographs), made by maht_net.synthetic "
-        f"(generator version {GENERATOR_VERSION}).\nseed={seed} patients={n_patients} max_size={max_size}\n"
+        f"(generator version {GENERATOR_VERSION}).\nseed={seed} patients={n_patients} max_size={max_size} difficulty={difficulty}\n"
         f"{n_patients} AP films (AP/*Y0.jpg) and {n_patients} lateral films (LA/*Y1.jpg), each with a CSV of "
         f"corner rows x1,y1,x2,y2,label.\nslipped patients: "
         + ', '.join(f"{SLIP_NAMES[c]} (code {c}): {n}" for c, n in counts.items()) + '\n')
@@ -425,10 +449,12 @@ def default_cache_dir() -> Path:
     "The cache folder: `$MAHT_NET_CACHE` or `~/.cache/maht_net` (the one the image cache uses, `data.cache_root`)."
     return cache_root()
 
-def synthetic_root(n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size: int | None = None, cache_dir=None) -> Path:
+def synthetic_root(n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size: int | None = None, cache_dir=None,
+                   difficulty: str = 'default') -> Path:
     "Folder of the cached synthetic set with these parameters, generated on first use (safe under concurrency)."
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    name = f"synthetic-v{GENERATOR_VERSION}-n{int(n_patients)}-seed{int(seed)}-" + (f"max{int(max_size)}" if max_size else 'full')
+    name = f"synthetic-v{GENERATOR_VERSION}-n{int(n_patients)}-seed{int(seed)}-" + (f"max{int(max_size)}" if max_size else 'full') + \
+           ('' if check_difficulty(difficulty) == 'default' else f"-{difficulty}")
     final = cache/name
     if (final/'.complete').exists(): return final
     cache.mkdir(parents=True, exist_ok=True)
@@ -439,7 +465,7 @@ def synthetic_root(n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size:
             tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=cache))
             print(f"generating the synthetic BUU-LSPINE set ({int(n_patients)} patients) into {final}, once", file=sys.stderr, flush=True)
             try:
-                write_synthetic_dataset(tmp, n_patients, seed, max_size)
+                write_synthetic_dataset(tmp, n_patients, seed, max_size, difficulty=difficulty)
                 (tmp/'.complete').write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n")
                 if final.exists(): shutil.rmtree(final)             # an unfinished folder from an interrupted run
                 os.rename(tmp, final)
@@ -457,7 +483,8 @@ def _read_film(root: Path, view: str, i: int):
     rows = np.loadtxt(f.with_suffix('.csv'), delimiter=',', ndmin=2)
     return cv2.imread(str(f), cv2.IMREAD_GRAYSCALE), rows[:, :4].reshape(-1, 2).astype(np.float32), rows[:, 4].astype(int), f.stem
 
-def show_synthetic_gallery(n: int = 3, seed: int = 0, root=None, max_size: int = 320, panel: float = 2.4):
+def show_synthetic_gallery(n: int = 3, seed: int = 0, root=None, max_size: int = 320, panel: float = 2.4,
+                           difficulty: str = 'default'):
     "Figure with `n` AP films (top row) and `n` lateral films (bottom row), corners drawn; returns the Figure."
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(2, n, figsize=(panel * n, panel * 1.25 * 2), squeeze=False)
@@ -473,9 +500,9 @@ def show_synthetic_gallery(n: int = 3, seed: int = 0, root=None, max_size: int =
                     img = cv2.resize(img, (w2, h2), interpolation=cv2.INTER_AREA)
                     kp = (kp + 0.5) * np.array([w2 / w, h2 / h], np.float32) - 0.5
             else:
-                smp = synth_sample(view, patient_seed(seed, j + 1), max_size=max_size)
+                smp = synth_sample(view, patient_seed(seed, j + 1), max_size=max_size, difficulty=difficulty)
                 img, kp, lab = smp['image'], smp['keypoints'], smp['labels']
-                title = f"{view} seed {seed} #{j + 1}"
+                title = f"{view} seed {seed} #{j + 1}" + (' hard' if difficulty == 'hard' else '')
             ax.imshow(img, cmap='gray', vmin=0, vmax=255)
             e = kp.reshape(-1, 2, 2)
             for i, (a, b) in enumerate(e):
@@ -490,6 +517,138 @@ def show_synthetic_gallery(n: int = 3, seed: int = 0, root=None, max_size: int =
             ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+# %% ../nbs/00a_synthetic.ipynb #6cac7125
+def hard_features(view: str, seed: int) -> dict:
+    """What makes one hard film hard, drawn from the film's own random stream (so the default films never change):
+    the pose of the spine (scoliosis on AP, flattened or deepened lordosis on LA, wedge-shaped bodies), what lies on
+    the bodies (osteophytes, double endplate contours, bowel gas, the pelvis, now and then metal), the field of view
+    (where L1 sits, how large the spine is, thoracic vertebrae with ribs above it, the sacrum cut off) and the exposure
+    (low contrast, noise, blur, grid lines, collimation, a side marker)."""
+    view = check_view(view)
+    r = _rng(seed, 30 + VIEWS.index(view))
+    some = lambda p, lo, hi, n: np.where(r.random(n) < p, r.uniform(lo, hi, n), 0.0)
+    return dict(
+        seed=int(seed), view=view,
+        curve_deg=float(r.normal(0, 7)) if view == 'AP' else 0.0, curve_phase=float(r.uniform(0, 2 * np.pi)),
+        lordosis_scale=float(r.uniform(0.45, 1.45)) if view == 'LA' else 1.0,
+        wedge_deg=some(0.25, 4, 15, 6) * np.where(r.random(6) < 0.5, -1, 1) ** (view == 'AP'),
+        osteophyte_mm=some(0.3, 1.5, 5, 24).reshape(6, 2, 2),         # body T12..L5, upper/lower endplate, left/right
+        double_mm=some(0.45, 0.8, 3, 13), double_tilt_deg=r.normal(0, 2, 13),
+        fov_frac=float(r.uniform(0.36, 0.72)), l1_top=float(r.uniform(0.03, 0.5)), cx=float(r.uniform(0.3, 0.7)),
+        tilt_deg=float(r.normal(0, 4)), thoracic=int(r.integers(1, 3)),
+        render=dict(contrast=r.uniform(0.35, 0.62), offset=r.uniform(0.0, 0.12), gamma=r.uniform(0.7, 1.5),
+                    noise=r.uniform(0.015, 0.04), blur_mm=r.uniform(0.25, 0.6), tissue=r.uniform(0.35, 0.55),
+                    gas=r.uniform(0.12, 0.35), heel=r.uniform(-0.3, 0.3)),
+        gas_blobs=int(r.integers(1, 7)), pelvis_up_mm=float(r.uniform(5, 45)), pelvis_density=float(r.uniform(1.0, 1.8)),
+        collimation=some(0.5, 0.02, 0.12, 4), collimation_bright=bool(r.random() < 0.5),   # left, top, right, bottom
+        metal=bool(r.random() < 0.12), metal_body=int(r.integers(2, 5)),
+        grid=float(r.uniform(0.01, 0.03)) if r.random() < 0.3 else 0.0, grid_period=float(r.uniform(2.2, 4.0)),
+        marker=int(r.integers(0, 4)) if r.random() < 0.6 else -1)
+
+def hard_angles(view: str, phi: np.ndarray, h: dict) -> np.ndarray:
+    "Endplate angles (13,) of a hard film: a scoliotic curve (AP) or a flattened / deepened lordosis (LA), wedged bodies."
+    deg = np.pi / 180
+    if view == 'AP': phi = phi + h['curve_deg'] * deg * np.sin(np.pi * np.arange(13) / 12 * 1.5 + h['curve_phase'])
+    else: phi = phi[12] - (phi[12] - phi) * h['lordosis_scale']
+    phi = phi.copy(); phi[0:12:2] += h['wedge_deg'] * deg        # the upper endplate of a wedged body turns
+    return phi
+
+# %% ../nbs/00a_synthetic.ipynb #2af16688
+def _frame(corners, row):
+    "Left corner, right corner, unit vector along and unit vector up (normal) of endplate `row` of a chain's corners."
+    a, b = corners[row]; e = (b - a) / np.linalg.norm(b - a)
+    return a, b, e, np.array([e[1], -e[0]])
+
+def hard_shapes(view: str, corners: np.ndarray, h: dict, density: float = 1.0) -> list:
+    "What a hard film draws on top of the spine, in mm: thoracic vertebrae and ribs, osteophytes, double contours, gas, pelvis, metal."
+    r = _rng(h['seed'], 50 + VIEWS.index(view))
+    shapes = []
+    a, b, e, up = _frame(corners, 0)                                   # T12 upper endplate
+    t12h = np.dot((corners[0].mean(0) - corners[1].mean(0)), up)
+    quad = np.array([a, b, corners[1, 1], corners[1, 0]])
+    for k in range(1, h['thoracic'] + 1):                             # T11 (and T10) above, each with its ribs
+        q = quad.mean(0) + (quad - quad.mean(0)) * 0.96 ** k + k * (t12h + 6) * up
+        shapes.append(_poly(q, r.uniform(0.24, 0.32) * density, r.uniform(0.15, 0.25) * density, 1.2, tex=0.35))
+        c = q.mean(0); w = np.linalg.norm(q[1] - q[0])
+        for s in (-1, 1):
+            if view == 'AP':
+                shapes.append(_ellipse(c + s * (0.5 * w + 55) * e - 12 * up, 70, 5, math.atan2(e[1], e[0]) + s * math.radians(35),
+                                       0.09, 0.07, 1.0))
+            else:
+                shapes.append(_ellipse(c + 40 * e - 5 * up + s * 8 * up, 60, 4, math.atan2(e[1], e[0]) + s * 0.4, 0.06, 0.05, 1.0))
+    for body in range(6):                                             # osteophytes: bony spurs beyond the corners
+        for side, row in enumerate((2 * body, 2 * body + 1)):
+            a, b, e, up = _frame(corners, row)
+            vert = up if side == 0 else -up                           # away from the body
+            for c, (p, out) in enumerate(((a, -e), (b, e))):
+                L = h['osteophyte_mm'][body, side, c]
+                if L > 0: shapes.append(_poly([p - 3 * vert, p + 0.6 * L * out, p + L * out + 0.7 * L * vert], 0.22, 0.12, 0.8, tex=0.2))
+    for row in range(13):                                             # a second, fainter contour of an endplate
+        d = h['double_mm'][row]
+        if d <= 0: continue
+        a, b, e, up = _frame(corners, row)
+        inward = -up if row % 2 == 0 else up
+        w = np.linalg.norm(b - a); tilt = math.tan(math.radians(h['double_tilt_deg'][row])) * w
+        a2, b2 = a + d * inward, b + (d + tilt) * inward
+        shapes.append(_poly([a2, b2, b2 + 0.8 * inward, a2 + 0.8 * inward], 0.1, 0, tex=0))
+    mids = corners[2:13].mean(1)
+    for _ in range(h['gas_blobs']):                                   # bowel gas over the bodies
+        c = mids[r.integers(0, len(mids))] + r.normal(0, 12, 2)
+        shapes.append(_ellipse(c, r.uniform(6, 22), r.uniform(5, 16), r.uniform(0, np.pi), -r.uniform(0.05, 0.16), soft_mm=r.uniform(2, 5), tex=0.3))
+    s1l, s1r, e1, up1 = _frame(corners, 12); s1m = (s1l + s1r) / 2; w1 = np.linalg.norm(s1r - s1l)
+    ang1, lift = math.atan2(e1[1], e1[0]), h['pelvis_up_mm']
+    if view == 'AP':                                                  # iliac wings higher and denser, over L5 and S1
+        for s in (-1, 1):
+            shapes.append(_ellipse(s1m + s * (1.2 * w1 + 22) * e1 - (lift - 10) * up1, 50, 75, ang1 + s * math.radians(25),
+                                   0.07 * h['pelvis_density'], 0.1, 1.5, soft_mm=2, tex=0.3))
+    else:
+        shapes.append(_ellipse(s1m - (lift - 25) * up1 + 0.3 * w1 * e1, 62, 72, 0.3, 0.06 * h['pelvis_density'], 0.05, 1.5, soft_mm=4))
+    if h['metal']:                                                    # pedicle screws in two bodies, joined by rods
+        heads = []
+        for body in (h['metal_body'], h['metal_body'] + 1):
+            a, b, e, up = _frame(corners, 2 * body)
+            q = (a + corners[2 * body + 1, 0] + b + corners[2 * body + 1, 1]) / 4
+            hb = np.dot(corners[2 * body].mean(0) - corners[2 * body + 1].mean(0), up)
+            w = np.linalg.norm(b - a)
+            for s in ((-1, 1) if view == 'AP' else (1,)):
+                base = q + s * 0.3 * w * e if view == 'AP' else q + 0.55 * w * e
+                tip = q + s * 0.05 * w * e if view == 'AP' else q - 0.25 * w * e
+                n = (tip - base) / np.linalg.norm(tip - base); m = np.array([-n[1], n[0]])
+                shapes.append(_poly([base + 2.5 * m, tip + 1.5 * m, tip - 1.5 * m, base - 2.5 * m], 0.9, 0, tex=0))
+                heads.append((s, base, hb))
+        for s in ((-1, 1) if view == 'AP' else (1,)):
+            pts = [p for side, p, _ in heads if side == s]
+            top, bot = pts[0], pts[-1]; n = (bot - top) / np.linalg.norm(bot - top); m = np.array([-n[1], n[0]])
+            shapes.append(_poly([top - 6 * n + 2 * m, bot + 6 * n + 2 * m, bot + 6 * n - 2 * m, top - 6 * n - 2 * m], 0.8, 0, tex=0))
+    return shapes
+
+def hard_finish(img: np.ndarray, keypoints: np.ndarray, h: dict) -> np.ndarray:
+    "The exposure of a hard film: vertical grid lines, collimation edges that stop short of the corners, a side marker."
+    r = _rng(h['seed'], 60 + VIEWS.index(h['view']))
+    H, W = img.shape
+    out = img.astype(np.float32)
+    if h['grid']: out += 255 * h['grid'] * np.sin(2 * np.pi * np.arange(W) / h['grid_period'])[None, :]
+    lo, hi = keypoints.min(0), keypoints.max(0)
+    room = (lo[0] - 0.03 * W, lo[1] - 0.03 * H, W - 1 - hi[0] - 0.03 * W, H - 1 - hi[1] - 0.03 * H)   # left, top, right, bottom
+    value = r.uniform(225, 250) if h['collimation_bright'] else r.uniform(5, 25)
+    yy, xx = np.mgrid[0:H, 0:W]
+    for side, frac in enumerate(h['collimation']):
+        n = min(frac * (W if side % 2 == 0 else H), room[side])
+        if n < 2: continue
+        dist = (xx, yy, W - 1 - xx, H - 1 - yy)[side]
+        a = np.clip((n - dist) / 2 + 0.5, 0, 1)
+        out = out * (1 - a) + value * a
+    out = np.clip(out + r.normal(0, 1.5, out.shape), 0, 255).astype(np.uint8)
+    if h['marker'] >= 0:
+        s = max(12, int(0.05 * min(H, W)))
+        x0 = int(0.03 * W) if h['marker'] % 2 == 0 else int(0.97 * W) - s
+        y0 = int(0.03 * H) if h['marker'] < 2 else int(0.97 * H) - s
+        box = np.array([[x0, y0], [x0 + s, y0 + s]])
+        if not ((keypoints >= box[0] - 2) & (keypoints <= box[1] + 2)).all(1).any():
+            out[y0:y0 + s, x0:x0 + s] = 235
+            cv2.putText(out, 'LR'[h['marker'] % 2], (x0 + s // 5, y0 + 4 * s // 5), cv2.FONT_HERSHEY_SIMPLEX, s / 30, 30, max(1, s // 10))
+    return out
 
 # %% ../nbs/00a_synthetic.ipynb #9bb24846
 def dataset_summary(root) -> dict:
@@ -507,18 +666,19 @@ def synth_command(out: Param("Output folder", str) = 'data/synthetic',
                   patients: Param("Number of patients (one AP and one LA film each)", int) = DEFAULT_PATIENTS,
                   seed: Param("Random seed", int) = 42,
                   max_size: Param("Cap the longer image side at this many pixels", int) = None,
-                  show: Param("Also save gallery.png with corners drawn", store_true) = False):
+                  show: Param("Also save gallery.png with corners drawn", store_true) = False,
+                  difficulty: Param("default, or hard: what makes real films hard, varied per film", str) = 'default'):
     "Write a SYNTHETIC BUU-LSPINE-like dataset (AP and LA films with corner CSVs)."
     t0 = time.time()
-    root = write_synthetic_dataset(out, patients, seed, max_size)
+    root = write_synthetic_dataset(out, patients, seed, max_size, difficulty=difficulty)
     s = dataset_summary(root)
     print(f"SYNTHETIC dataset: {s['films']['AP']} AP + {s['films']['LA']} LA films, seed {seed}, "
-          f"{'full size' if not max_size else f'max size {max_size}'}, in {time.time() - t0:.1f} s")
+          f"{'full size' if not max_size else f'max size {max_size}'}, {difficulty}, in {time.time() - t0:.1f} s")
     print('slips: ' + ', '.join(f"{SLIP_NAMES[c]} (code {c}) {n}" for c, n in s['slips'].items()))
     print(f"folder: {Path(root).resolve()}")
     if show:
         import matplotlib; matplotlib.use('Agg')
-        fig = show_synthetic_gallery(min(3, patients), root=root)
+        fig = show_synthetic_gallery(min(3, patients), root=root, difficulty=difficulty)
         fig.savefig(Path(root)/'gallery.png', dpi=110); print(f"gallery: {(Path(root)/'gallery.png').resolve()}")
     return root
 
@@ -532,4 +692,5 @@ def maht_synth(*args, **kwargs):
     if args or kwargs: return synth_command(*args, **kwargs)
     ns = vars(anno_parser(synth_command, 'maht_synth').parse_args(cli_argv(sys.argv[1:])))
     ns.pop('pdb', None); ns.pop('xtra', None)
-    synth_command(**ns)                  # returns None: a console script exits with what its function returns
+    try: synth_command(**ns)             # returns None: a console script exits with what its function returns
+    except ValueError as e: sys.exit(f"maht_synth: error: {e}")
