@@ -22,7 +22,8 @@ __all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'IMAGENET_MEAN',
            'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer', 'VertebralAttentionModule',
            'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'heatmap_sigma', 'heatmap_to_input',
            'input_to_heatmap', 'gather_patches', 'peak_pixels', 'gaussian_kernel1d', 'blur_matrices', 'dark_offsets',
-           'decode_heatmaps', 'soft_argmax', 'MAHTNet', 'create_maht_net', 'model_summary', 'plot_heatmaps']
+           'decode_heatmaps', 'soft_argmax', 'MAHTNet', 'create_maht_net', 'model_summary', 'PlainHeatmapNet',
+           'plot_heatmaps']
 
 # %% ../nbs/01_model.ipynb #0d002596
 BACKBONES = ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small')
@@ -423,6 +424,23 @@ def model_summary(model: MAHTNet, image_size=512, batch: int = 1):
 # %% ../nbs/01_model.ipynb #e4e89a7f
 LIGHT_CONFIG = dict(backbone='mobilenet_v3_small', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4,
                     ffn_dim=256, embed_dim=32, decoder_channels={16: 64, 8: 48, 4: 32, 2: 24, 1: 16}, dropout=0.)
+
+# %% ../nbs/01_model.ipynb #98da7fc6
+class PlainHeatmapNet(MAHTNet):
+    "MAHT-Net without its transformer bridge and vertebral queries: backbone, pixel decoder, 1x1 convolution to K heatmaps."
+    def __init__(self, view: str = 'AP', prior: float = 0.01, **config):
+        super().__init__(view, **config)
+        del self.bridge, self.vam, self.head
+        self.proj = nn.Conv2d(self.backbone.channels[-1], self.config['d_model'], 1)
+        self.head = nn.Conv2d(self.config['embed_dim'], self.n_keypoints, 1)
+        nn.init.normal_(self.head.weight, std=0.01); nn.init.constant_(self.head.bias, -math.log((1 - prior) / prior))
+        self.config['head'] = 'plain'
+
+    def forward(self, x):
+        x = self.normalise(x)
+        feats = self.backbone(x)
+        pixels = self.decoder(self.proj(feats[-1]), {1: x, 2: feats[0], 4: feats[1], 8: feats[2], 16: feats[3]})
+        return self.head(pixels)
 
 # %% ../nbs/01_model.ipynb #834fc366
 def plot_heatmaps(image, heatmaps, keypoints=None, truth=None, show=(0, 1), stride: int | None = None,
