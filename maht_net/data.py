@@ -4,17 +4,18 @@
 
 # %% ../nbs/00_data.ipynb #8431d3e0
 from __future__ import annotations
-import csv, hashlib, io, json, math, os, re, shutil, tempfile, warnings
-from dataclasses import dataclass, field, asdict
+import csv, hashlib, io, math, os, re, tempfile, warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import cv2
 import torch
 import torch.nn.functional as F
 from PIL import Image
-warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)  # from fastai's imports
+with warnings.catch_warnings():     # fastai's modules call the deprecated torch.jit.script as they load: not our users' concern
+    warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
+    from fastai.data.core import DataLoaders, TfmdDL
 
 # %% auto #0
 __all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAULT_SPACING_MM', 'LABEL_CODES', 'SLIP_CODE_VIEW',
@@ -792,8 +793,6 @@ def plot_grid(n: int, ncols: int = 4, size: float = 3.0):
     return fig, list(axs.flat[:n])
 
 # %% ../nbs/00_data.ipynb #898bce33
-from fastai.data.core import DataLoaders, TfmdDL
-
 def report_problems(scan: ScanResult, log=print) -> list:
     "Tell `log` (a callable taking one line; None for silence) about every file a scan left out, one line each after a count; returns the (path, message) pairs."
     if scan.problems and log is not None:
@@ -853,8 +852,8 @@ def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int =
     if not train or not valid: raise ValueError(f"{root}/{view}: the train or {valid_split} split is empty ({len(scan.items)} items)")
     cache = ImageCache(image_size, cache_dir)
     dsets = [SpineDataset(items, image_size, cache, progress, spacing, split_idx=i) for i, items in enumerate((train, valid))]
-    if num_workers is None: num_workers = 0 if os.environ.get('IN_TEST') else min(4, os.cpu_count() or 1)
     dev = best_device(device)
+    if num_workers is None: num_workers = min(4, os.cpu_count() or 1) if dev.type == 'cuda' else 0   # CPU and MPS: the model is slower
     tfms = [ToUnitFloat()] + ([SpineAugment(view, flip, rotate, scale, brightness, contrast, noise)] if augment else [])
     dls = [SpineDL(ds, bs=bs, shuffle=i == 0, drop_last=i == 0 and len(ds) > bs, after_batch=tfms,
                   num_workers=num_workers, device=dev) for i, ds in enumerate(dsets)]

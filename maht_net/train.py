@@ -35,14 +35,13 @@ _all_ = ['TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']  
 
 # %% auto #0
 __all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'TRACKERS', 'RESUME_OVERRIDABLE', 'scheduled_lr', 'WarmupCosine', 'visible',
-           'decoded', 'MeanRadialError', 'LevelIdentification', 'LossComponent', 'KeypointLoss', 'make_loss',
-           'decay_groups', 'maht_learner', 'use_amp', 'data_record', 'describe_start', 'MAHTLearner', 'world_size',
-           'rank', 'all_min', 'all_mean', 'NonFiniteLossError', 'train_loader', 'rng_state', 'set_rng_state',
-           'all_rng_states', 'unwrap', 'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks',
-           'resume_config', 'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary',
-           'train_parser', 'maht_train', 'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history',
-           'plot_history', 'predict_batch', 'show_predictions', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint',
-           'CheckpointError']
+           'decoded', 'MeanRadialError', 'LevelIdentification', 'LossComponent', 'data_record', 'describe_start',
+           'MAHTLearner', 'KeypointLoss', 'make_loss', 'decay_groups', 'maht_learner', 'use_amp', 'world_size', 'rank',
+           'all_min', 'all_mean', 'NonFiniteLossError', 'train_loader', 'rng_state', 'set_rng_state', 'all_rng_states',
+           'unwrap', 'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config',
+           'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser',
+           'maht_train', 'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history', 'plot_history',
+           'predict_batch', 'show_predictions', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']
 
 # %% ../nbs/03_train.ipynb #b6f7317c
 def scheduled_lr(it: int, total: int, warmup: int, lr: float, min_lr: float) -> float:
@@ -122,6 +121,42 @@ class LossComponent(Metric):
     @property
     def name(self): return self.key
 
+# %% ../nbs/03_train.ipynb #02e2aca6
+def data_record(dls, config: TrainConfig) -> dict:
+    """What a run trains on, for its checkpoints and `data.json`: the dataset folder (absolute), whether it is synthetic,
+    the fingerprint of its training and validation films, the films the scan left out, and the slip call threshold
+    fitted on the true corners of the training split."""
+    t, src = training_slip_threshold(dls.train_ds.items, config.view, config.seed, patients=dataset_patients(dls.root))
+    return dict(root=str(Path(dls.root).resolve()), synthetic=bool(dls.synthetic),
+                fingerprint=data_fingerprint({'train': dls.train_ds.items, 'val': dls.valid_ds.items}),
+                left_out=[dict(file=str(p), problem=m) for p, m in getattr(dls, 'problems', [])],
+                slip_threshold=dict(value=t, source=src))
+
+def describe_start(config: TrainConfig) -> str:
+    "Where the backbone's weights came from, in words (for the run summary and the checkpoint)."
+    p = config.pretrained
+    if p is None or str(p).lower() == 'none': return f"{config.backbone} from random initialisation (--pretrained none)"
+    if str(p).lower() == 'imagenet': return f"{config.backbone} ImageNet weights ({imagenet_weights_file(config.backbone)})"
+    return f"{config.backbone} weights from {Path(p).resolve()}"
+
+class MAHTLearner(Learner):
+    "fastai's `Learner` for MAHT-Net: it keeps its run's config and data record, and `predict` reads a whole film."
+    config: TrainConfig
+    meta: dict
+
+    def predict(self, item, threshold: float | None = None, tta: bool = False) -> FilmPrediction:
+        """Corners of one film (a path or an image array) in the film's own pixels, their confidences and slip calls
+        (at `threshold`, else the one fitted on this Learner's training split); `tta` averages with the mirrored film."""
+        was_training = self.model.training
+        try: return Predictor(self.model, self.config, self.dls.device, tta=tta, meta=self.meta).predict_film(item, threshold)
+        finally: self.model.train(was_training)
+
+    def film_pixels(self, xy, ds_idx: int = 1) -> np.ndarray:
+        "Keypoints [N, K, 2] in input pixels of the first N films of `dls[ds_idx]` (as `get_preds` orders them) -> the films' own pixels."
+        xy = xy.detach().cpu().numpy() if isinstance(xy, torch.Tensor) else np.asarray(xy)
+        return invert_letterboxes(xy, self.dls[ds_idx].dataset.letterboxes[:len(xy)])
+
+
 # %% ../nbs/03_train.ipynb #640b747a
 class KeypointLoss:
     "`MAHTNetLoss` as a fastai loss function of (predictions, keypoints, mm per pixel): returns the scalar total."
@@ -171,42 +206,6 @@ def use_amp(config: TrainConfig, device) -> bool:
     cuda = torch.device(device).type == 'cuda'
     if config.amp and not cuda: raise ValueError(f"--amp needs a CUDA device; this run is on {device} (MPS and CPU train in float32)")
     return cuda if config.amp is None else bool(config.amp)
-
-# %% ../nbs/03_train.ipynb #02e2aca6
-def data_record(dls, config: TrainConfig) -> dict:
-    """What a run trains on, for its checkpoints and `data.json`: the dataset folder (absolute), whether it is synthetic,
-    the fingerprint of its training and validation films, the films the scan left out, and the slip call threshold
-    fitted on the true corners of the training split."""
-    t, src = training_slip_threshold(dls.train_ds.items, config.view, config.seed, patients=dataset_patients(dls.root))
-    return dict(root=str(Path(dls.root).resolve()), synthetic=bool(dls.synthetic),
-                fingerprint=data_fingerprint({'train': dls.train_ds.items, 'val': dls.valid_ds.items}),
-                left_out=[dict(file=str(p), problem=m) for p, m in getattr(dls, 'problems', [])],
-                slip_threshold=dict(value=t, source=src))
-
-def describe_start(config: TrainConfig) -> str:
-    "Where the backbone's weights came from, in words (for the run summary and the checkpoint)."
-    p = config.pretrained
-    if p is None or str(p).lower() == 'none': return f"{config.backbone} from random initialisation (--pretrained none)"
-    if str(p).lower() == 'imagenet': return f"{config.backbone} ImageNet weights ({imagenet_weights_file(config.backbone)})"
-    return f"{config.backbone} weights from {Path(p).resolve()}"
-
-class MAHTLearner(Learner):
-    "fastai's `Learner` for MAHT-Net: it keeps its run's config and data record, and `predict` reads a whole film."
-    config: TrainConfig
-    meta: dict
-
-    def predict(self, item, threshold: float | None = None, tta: bool = False) -> FilmPrediction:
-        """Corners of one film (a path or an image array) in the film's own pixels, their confidences and slip calls
-        (at `threshold`, else the one fitted on this Learner's training split); `tta` averages with the mirrored film."""
-        was_training = self.model.training
-        try: return Predictor(self.model, self.config, self.dls.device, tta=tta, meta=self.meta).predict_film(item, threshold)
-        finally: self.model.train(was_training)
-
-    def film_pixels(self, xy, ds_idx: int = 1) -> np.ndarray:
-        "Keypoints [N, K, 2] in input pixels of the first N films of `dls[ds_idx]` (as `get_preds` orders them) -> the films' own pixels."
-        xy = xy.detach().cpu().numpy() if isinstance(xy, torch.Tensor) else np.asarray(xy)
-        return invert_letterboxes(xy, self.dls[ds_idx].dataset.letterboxes[:len(xy)])
-
 
 # %% ../nbs/03_train.ipynb #94038257
 def world_size() -> int:
@@ -320,6 +319,7 @@ class TrainState(Callback):
         self.opened = True
         if not self.is_main: return
         c.run_dir.mkdir(parents=True, exist_ok=True)
+        for p in c.run_dir.glob('.*.tmp'): p.unlink(missing_ok=True)   # a file cut short when an earlier process was killed
         c.save()
         if 'data' in self.meta: atomic_write_bytes(c.run_dir/'data.json', json.dumps(self.meta['data'], indent=1).encode())
         if getattr(dls, 'problem_lines', None):

@@ -25,13 +25,30 @@ def synthetic_data(tmp_path_factory) -> Path:
     return write_synthetic_dataset(tmp_path_factory.mktemp('data')/'synth', n_patients=14, seed=3, max_size=320)
 
 
+def tiny(data, out, name='run', **kw):
+    "A tiny-preset config at 64 px on `data`, with its run under `out`."
+    from maht_net.config import TrainConfig, MODEL_PRESETS
+    base = dict(view='AP', data_dir=str(data), image_size=64, batch_size=2, epochs=2, warmup_epochs=1,
+                heatmap_sigma=1.0, **MODEL_PRESETS['tiny'], num_workers=0, device='cpu', max_items=6,
+                output_dir=str(out), experiment_name=name)
+    return TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope='session')
+def ap_run(synthetic_data, tmp_path_factory) -> Path:
+    "The folder of a finished one-epoch AP run of the tiny preset, shared by the tests that only read it."
+    from maht_net.train import train
+    learn = train(tiny(synthetic_data, tmp_path_factory.mktemp('runs'), 'ap', epochs=1), quiet=True, progress=False)
+    return learn.state.run_dir
+
+
 @pytest.fixture
 def tiny_config(synthetic_data, tmp_path):
     "A factory of tiny-preset configs at 64 px on the synthetic set, with runs under this test's folder."
-    from maht_net.config import TrainConfig, MODEL_PRESETS
-    def make(name='run', **kw):
-        base = dict(view='AP', data_dir=str(synthetic_data), image_size=64, batch_size=2, epochs=2, warmup_epochs=1,
-                    heatmap_sigma=1.0, **MODEL_PRESETS['tiny'], num_workers=0, device='cpu', max_items=6,
-                    output_dir=str(tmp_path/'runs'), experiment_name=name)
-        return TrainConfig(**{**base, **kw})
-    return make
+    return lambda name='run', **kw: tiny(synthetic_data, tmp_path/'runs', name, **kw)
+
+
+def exit_message(main, *args) -> str:
+    "Run a command's entry point in this process; return the message it exits with (it must exit)."
+    with pytest.raises(SystemExit) as e: main([str(a) for a in args])
+    return str(e.value.code)
