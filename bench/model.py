@@ -11,7 +11,8 @@ import argparse, resource, time, warnings
 import numpy as np
 import torch
 
-from maht_net.model import create_maht_net, decode_heatmaps, soft_argmax
+from maht_net.model import create_maht_net
+from maht_net.codec import decode_heatmaps, soft_argmax
 from maht_net.loss import MAHTNetLoss
 
 def rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

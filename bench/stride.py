@@ -12,7 +12,8 @@ import torch
 
 from maht_net.data import letterbox
 from maht_net.synthetic import synth_sample
-from maht_net.model import create_maht_net, decode_heatmaps, LIGHT_CONFIG
+from maht_net.model import create_maht_net, LIGHT_CONFIG
+from maht_net.codec import decode_heatmaps
 from maht_net.loss import MAHTNetLoss
 
 def films(seeds, size, view='AP'):

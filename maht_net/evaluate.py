@@ -23,7 +23,6 @@ from .data import (VIEWS, LEVELS, EDGES, CORNERS, IMAGE_EXTS, DEFAULT_SPACING_MM
                            direction_codes, slip_direction, call_slips, slip_labels,
                            DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold,
                            data_fingerprint, report_problems, annotation_text)
-from .model import create_maht_net, decode_heatmaps
 from .config import TrainConfig, CheckpointError
 from .predict import invert_letterboxes, unflip_keypoints, Predictor
 

@@ -9,34 +9,12 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .data import n_keypoints, n_edges
-from .model import heatmap_sigma, input_to_heatmap, heatmap_to_input, soft_argmax, decode_heatmaps
+from .data import n_edges
+from .codec import heatmap_sigma, input_to_heatmap, soft_argmax, decode_heatmaps, render_heatmaps
 
 # %% auto #0
-__all__ = ['MARGIN_REFERENCE_SIZE', 'keypoint_visibility', 'render_heatmaps', 'peak_index', 'focal_heatmap_loss', 'offset_loss',
-           'anatomical_loss', 'anatomical_margins', 'maht_net_loss', 'MAHTNetLoss']
-
-# %% ../nbs/02_loss.ipynb #3b8226f1
-def keypoint_visibility(hm_xy, size) -> torch.Tensor:
-    "Bool [B,K]: heatmap coordinates [B,K,2] whose nearest pixel lies inside a map of `size` (h, w), and finite."
-    h, w = size
-    u, v = hm_xy[..., 0], hm_xy[..., 1]
-    return hm_xy.isfinite().all(-1) & (u >= -0.5) & (u < w - 0.5) & (v >= -0.5) & (v < h - 0.5)
-
-def render_heatmaps(keypoints, size, sigma: float = 4.0, stride: int = 4):
-    """Gaussian targets [B,K,h,w] and visibility [B,K] for `keypoints` [B,K,2] (x, y) in INPUT pixels.
-
-    `size` is the heatmap size (h, w) (the input size divided by `stride`); `sigma` is in input pixels.
-    Invisible keypoints (outside the image, or NaN) give all-zero maps."""
-    h, w = size
-    kp = torch.as_tensor(keypoints).float()
-    hm = input_to_heatmap(kp, stride)
-    vis = keypoint_visibility(hm, size)
-    s = heatmap_sigma(sigma, stride)
-    hm = torch.where(vis[..., None], hm, torch.zeros_like(hm))
-    gx = torch.exp(-(torch.arange(w, device=kp.device) - hm[..., :1]) ** 2 / (2 * s * s))    # [B,K,w]
-    gy = torch.exp(-(torch.arange(h, device=kp.device) - hm[..., 1:]) ** 2 / (2 * s * s))    # [B,K,h]
-    return gy[..., :, None] * gx[..., None, :] * vis[..., None, None], vis
+__all__ = ['MARGIN_REFERENCE_SIZE', 'peak_index', 'focal_heatmap_loss', 'offset_loss', 'anatomical_loss', 'anatomical_margins',
+           'maht_net_loss', 'MAHTNetLoss']
 
 # %% ../nbs/02_loss.ipynb #8bd21a94
 def peak_index(hm_xy, size) -> torch.Tensor:

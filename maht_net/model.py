@@ -4,11 +4,10 @@
 
 # %% ../nbs/01_model.ipynb #c80581d0
 from __future__ import annotations
-import math, time, warnings
+import math, warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -20,10 +19,8 @@ from .data import check_view, n_keypoints, keypoint_anatomy
 __all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG',
            'PretrainedWeightsError', 'imagenet_weights', 'imagenet_weights_file', 'imagenet_state_dict', 'Backbone',
            'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer', 'VertebralAttentionModule',
-           'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'heatmap_sigma', 'heatmap_to_input',
-           'input_to_heatmap', 'gather_patches', 'peak_pixels', 'gaussian_kernel1d', 'blur_matrices', 'dark_offsets',
-           'decode_heatmaps', 'soft_argmax', 'MAHTNet', 'create_maht_net', 'model_summary', 'PlainHeatmapNet',
-           'plot_heatmaps']
+           'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'MAHTNet', 'create_maht_net', 'model_summary',
+           'PlainHeatmapNet', 'plot_heatmaps']
 
 # %% ../nbs/01_model.ipynb #0d002596
 BACKBONES = ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small')
@@ -245,110 +242,6 @@ class QueryHeatmapHead(nn.Module):
         "queries [B, K, d], pixels [B, E, h, w] -> heatmap logits [B, K, h, w]."
         return (torch.einsum('bke,behw->bkhw', self.kernel(queries), pixels) * self.scale
                 + self.bias(queries)[..., None])
-
-# %% ../nbs/01_model.ipynb #85c5825e
-def heatmap_sigma(sigma: float, stride: int) -> float:
-    "Gaussian sigma in heatmap pixels for `sigma` in input pixels at heatmap `stride`: max(sigma / stride, 1)."
-    return max(float(sigma) / stride, 1.0)
-
-def heatmap_to_input(xy, stride: int):
-    "Heatmap-pixel coordinates -> input-pixel coordinates (pixel centres at integers in both)."
-    return xy * stride + (stride - 1) / 2
-
-def input_to_heatmap(xy, stride: int):
-    "Input-pixel coordinates -> heatmap-pixel coordinates (inverse of `heatmap_to_input`)."
-    return (xy - (stride - 1) / 2) / stride
-
-def gather_patches(maps, cy, cx, radius: int, fill: float = 0.):
-    "Square patches [B,K,2r+1,2r+1] of `maps` [B,K,H,W] centred on integer pixels (cy, cx) [B,K]; outside -> `fill`."
-    B, K, H, W = maps.shape
-    off = torch.arange(-radius, radius + 1, device=maps.device)
-    ys, xs = cy[..., None] + off, cx[..., None] + off                                    # [B,K,P]
-    inside = ((ys >= 0) & (ys < H))[..., :, None] & ((xs >= 0) & (xs < W))[..., None, :]  # [B,K,P,P]
-    idx = ys.clamp(0, H - 1)[..., :, None] * W + xs.clamp(0, W - 1)[..., None, :]
-    vals = maps.flatten(2).gather(2, idx.flatten(2)).view(idx.shape)
-    return torch.where(inside, vals, torch.full_like(vals, fill))
-
-def peak_pixels(maps):
-    """Value and integer position (cy, cx) [B,K] of the maximum of each map [B,K,H,W]. Row maxima first, then the
-    column within the best row: several times faster on CPU than one `argmax` over the flattened map."""
-    W = maps.shape[-1]
-    peak, cy = maps.amax(dim=-1).max(dim=-1)
-    row = maps.gather(2, cy[..., None, None].expand(-1, -1, 1, W)).squeeze(2)
-    return peak, cy, row.argmax(dim=-1)
-
-def gaussian_kernel1d(sigma: float, radius: int, device=None, dtype=torch.float32):
-    x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
-    k = torch.exp(-x ** 2 / (2 * sigma ** 2))
-    return k / k.sum()
-
-def blur_matrices(sigma: float, r: int, cut):
-    """'Valid' Gaussian blur of a (2r+3)-pixel line down to its 3 central pixels, as matrices [..., 2r+3, 3]: the
-    kernel of radius `r` is cut to radius `cut` [...] (an integer tensor, one per line) and renormalised."""
-    v = torch.arange(-r, r + 1, device=cut.device)
-    k = gaussian_kernel1d(sigma, r, device=cut.device) * (v.abs() <= cut[..., None])
-    k = k / k.sum(-1, keepdim=True)
-    return torch.stack([F.pad(k, (i, 2 - i)) for i in range(3)], dim=-1)
-
-def dark_offsets(patches, sigma: float, cut=None, centre=None):
-    """Sub-pixel offsets [..., 2] (x, y) of the maximum of Gaussian-shaped probability `patches` [..., P, P]:
-    blur, log, Newton step -H^-1 g from the patch centre. `cut` [..., 2] (x, y): blur radius per patch and axis (default:
-    the whole patch); `centre` [..., 2]: the patch centre's position from the peak pixel, which the offsets are
-    measured from (default 0). Offsets are 0 where the Hessian is not negative definite, and clipped to 1 pixel."""
-    P = patches.shape[-1]
-    r = (P - 3) // 2
-    if cut is None: cut = torch.full((*patches.shape[:-2], 2), r, device=patches.device)
-    b = blur_matrices(sigma, r, cut).to(patches.dtype)                               # [..., 2, P, 3]: x then y
-    l = (b[..., 1, :, :].transpose(-1, -2) @ patches @ b[..., 0, :, :]).clamp_min(1e-10).log()   # blurred 3 x 3 centre
-    gx, gy = (l[..., 1, 2] - l[..., 1, 0]) / 2, (l[..., 2, 1] - l[..., 0, 1]) / 2
-    hxx = l[..., 1, 2] - 2 * l[..., 1, 1] + l[..., 1, 0]
-    hyy = l[..., 2, 1] - 2 * l[..., 1, 1] + l[..., 0, 1]
-    hxy = (l[..., 2, 2] - l[..., 2, 0] - l[..., 0, 2] + l[..., 0, 0]) / 4
-    det = hxx * hyy - hxy ** 2
-    ok = (hxx < 0) & (det > 0)
-    det = torch.where(ok, det, torch.ones_like(det))
-    off = torch.stack([-(hyy * gx - hxy * gy) / det, -(hxx * gy - hxy * gx) / det], dim=-1)
-    if centre is not None: off = off + centre
-    return torch.where(ok[..., None], off, torch.zeros_like(off)).clamp(-1, 1)
-
-def decode_heatmaps(heatmaps, sigma: float = 4.0, dark: bool = True, stride: int = 1, logits: bool = True):
-    """Keypoints [B,K,2] (x, y) in INPUT pixels and confidences [B,K] from heatmaps [B,K,h,w].
-
-    `sigma` is the training Gaussian width in input pixels; `logits=True` for model outputs (the confidence is then
-    the sigmoid of the peak logit), `False` for maps that already are probabilities. `dark=False`: plain argmax.
-    At the border DARK works one pixel inside the map and cuts its blur to the map, never reading outside it."""
-    B, K, H, W = heatmaps.shape
-    hm = heatmaps.detach().float()
-    peak, cy, cx = peak_pixels(hm)
-    xy = torch.stack([cx, cy], dim=-1).to(hm.dtype)
-    if dark and H >= 3 and W >= 3:
-        s = heatmap_sigma(sigma, stride)
-        r = math.ceil(3 * s)
-        sy, sx = cy.clamp(1, H - 2), cx.clamp(1, W - 2)                                # 3 x 3 differences inside the map
-        cut = torch.stack([torch.minimum(sx - 1, W - 2 - sx), torch.minimum(sy - 1, H - 2 - sy)], dim=-1).clamp(max=r)
-        patches = gather_patches(hm, sy, sx, r + 1)                                     # outside pixels get no weight
-        centre = torch.stack([sx - cx, sy - cy], dim=-1).to(hm.dtype)
-        xy = xy + dark_offsets(patches.sigmoid() if logits else patches, s, cut, centre)
-    return heatmap_to_input(xy, stride), (peak.sigmoid() if logits else peak)
-
-# %% ../nbs/01_model.ipynb #7967803f
-def soft_argmax(heatmaps, beta: float = 1.0, radius: int | None = 3, logits: bool = True):
-    """Differentiable keypoints [B,K,2] (x, y) in HEATMAP pixels: the mean position weighted by p^beta
-    (p = sigmoid(heatmaps) if `logits`, else the heatmap itself) over a (2r+1)^2 window around the argmax,
-    or over the whole map when `radius` is None."""
-    B, K, H, W = heatmaps.shape
-    logp = lambda h: F.logsigmoid(h) if logits else h.clamp_min(1e-12).log()
-    if radius is None:
-        w = torch.softmax(beta * logp(heatmaps).flatten(2), dim=-1).view_as(heatmaps)
-        xs = torch.arange(W, device=heatmaps.device, dtype=heatmaps.dtype)
-        ys = torch.arange(H, device=heatmaps.device, dtype=heatmaps.dtype)
-        return torch.stack([(w.sum(2) * xs).sum(-1), (w.sum(3) * ys).sum(-1)], dim=-1)
-    _, cy, cx = peak_pixels(heatmaps.detach())
-    patch = logp(gather_patches(heatmaps, cy, cx, radius, fill=-math.inf if logits else 0.))   # [B,K,P,P]
-    w = torch.softmax(beta * patch.flatten(2), dim=-1).view_as(patch)
-    off = torch.arange(-radius, radius + 1, device=heatmaps.device, dtype=heatmaps.dtype)
-    dx, dy = (w.sum(2) * off).sum(-1), (w.sum(3) * off).sum(-1)
-    return torch.stack([cx + dx, cy + dy], dim=-1)
 
 # %% ../nbs/01_model.ipynb #b9f84a2a
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

@@ -13,7 +13,7 @@ from fastcore.basics import patch
 
 from .data import (LEVELS, n_keypoints, flip_permutation, as_hw, Letterbox, best_device, load_image, to_uint8_gray,
                            slip_fractions, slip_labels, annotation_text, DEFAULT_SLIP_THRESHOLD)
-from .model import decode_heatmaps
+from .codec import HeatmapCodec
 from .config import TrainConfig, load_checkpoint, checkpoint_model
 
 # %% auto #0
@@ -43,6 +43,7 @@ class Predictor:
         self.config, self.view, self.path, self.epoch = config, config.view, path, epoch
         self.meta = dict(meta or {})      # what the run recorded: its data, the fitted slip threshold, ...
         self.hw = as_hw(config.image_size)
+        self.codec = HeatmapCodec.from_config(config)
         self.device = best_device(device)
         self.model = model.to(self.device).eval()
         self.tta = bool(tta) and self.view == 'AP'
@@ -87,9 +88,8 @@ class Predictor:
         "Corners [B, K, 2] in input pixels and confidences [B, K] for input images [B, 1, H, W] (uint8 or [0, 1])."
         x = self._inputs(x)
         B, W = len(x), x.shape[-1]
-        c = self.config
         out = self.model(torch.cat([x, x.flip(-1)]) if self.tta else x).float()
-        xy, conf = decode_heatmaps(out, c.heatmap_sigma, stride=c.stride)
+        xy, conf = self.codec.decode(out)
         if self.tta:
             xy = (xy[:B] + unflip_keypoints(xy[B:], W, self.view)) / 2
             conf = (conf[:B] + conf[B:][:, torch.as_tensor(flip_permutation(self.view), device=conf.device)]) / 2

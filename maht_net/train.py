@@ -26,7 +26,8 @@ from fastai.callback.training import GradientClip
 from fastai.torch_core import set_seed
 from fastprogress.fastprogress import IN_NOTEBOOK
 
-from .model import create_maht_net, decode_heatmaps, AnatomicalEncoding, imagenet_weights_file
+from .model import create_maht_net, AnatomicalEncoding, imagenet_weights_file
+from .codec import HeatmapCodec
 from .loss import MAHTNetLoss
 from .config import (GRAD_CLIP, MONITORS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
                              numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint)
@@ -34,14 +35,14 @@ from .predict import Predictor, FilmPrediction, invert_letterboxes
 _all_ = ['TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']   # what a training script needs, with `import *`
 
 # %% auto #0
-__all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'TRACKERS', 'RESUME_OVERRIDABLE', 'scheduled_lr', 'WarmupCosine', 'visible',
-           'decoded', 'MeanRadialError', 'LevelIdentification', 'LossComponent', 'data_record', 'describe_start',
-           'MAHTLearner', 'KeypointLoss', 'make_loss', 'decay_groups', 'maht_learner', 'use_amp', 'world_size', 'rank',
-           'all_min', 'all_mean', 'NonFiniteLossError', 'train_loader', 'rng_state', 'set_rng_state', 'all_rng_states',
-           'unwrap', 'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config',
-           'describe_data', 'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser',
-           'maht_train', 'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history', 'plot_history',
-           'predict_batch', 'show_predictions', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']
+__all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'TRACKERS', 'RESUME_OVERRIDABLE', 'scheduled_lr', 'WarmupCosine', 'decoded',
+           'MeanRadialError', 'LevelIdentification', 'LossComponent', 'data_record', 'describe_start', 'MAHTLearner',
+           'KeypointLoss', 'make_loss', 'decay_groups', 'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min',
+           'all_mean', 'NonFiniteLossError', 'train_loader', 'rng_state', 'set_rng_state', 'all_rng_states', 'unwrap',
+           'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config', 'describe_data',
+           'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser', 'maht_train',
+           'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history', 'plot_history', 'predict_batch',
+           'show_predictions', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']
 
 # %% ../nbs/03_train.ipynb #b6f7317c
 def scheduled_lr(it: int, total: int, warmup: int, lr: float, min_lr: float) -> float:
@@ -69,28 +70,23 @@ class WarmupCosine(Callback):
         if self.training and self.counting: self.it += 1
 
 # %% ../nbs/03_train.ipynb #d364340b
-def visible(kps: torch.Tensor, hw) -> torch.Tensor:
-    "Mask [B, K] of keypoints inside an image of size (H, W)."
-    H, W = hw
-    return (kps[..., 0] >= 0) & (kps[..., 0] <= W - 1) & (kps[..., 1] >= 0) & (kps[..., 1] <= H - 1)
-
-def decoded(learn, sigma: float, stride: int) -> torch.Tensor:
+def decoded(learn, codec: HeatmapCodec) -> torch.Tensor:
     "Keypoints [B, K, 2] (input pixels) decoded from the Learner's current predictions, once per batch for every metric."
     if getattr(learn, '_decoded_for', None) is not learn.pred:
-        learn._decoded_for, learn._decoded = learn.pred, decode_heatmaps(learn.pred.detach().float(), sigma, stride=stride)[0]
+        learn._decoded_for, learn._decoded = learn.pred, codec.decode(learn.pred.detach().float())[0]
     return learn._decoded
 
 class MeanRadialError(Metric):
     "Mean radial error of the decoded keypoints over all visible keypoints, in input pixels or in mm."
-    def __init__(self, unit: str = 'px', sigma: float = 4.0, stride: int = 4):
-        self.unit, self.sigma, self.stride = unit, sigma, stride
+    def __init__(self, unit: str = 'px', codec: HeatmapCodec | None = None):
+        self.unit, self.codec = unit, codec or HeatmapCodec()
     def reset(self): self.total, self.count = 0., 0
     def accumulate(self, learn):
         kps, mm = learn.yb[0], learn.yb[1]
         hw = learn.xb[0].shape[-2:]
-        err = radial_error(decoded(learn, self.sigma, self.stride), kps)
+        err = radial_error(decoded(learn, self.codec), kps)
         if self.unit == 'mm': err = err * mm.view(-1, 1)
-        m = visible(kps, hw)
+        m = self.codec.visible(kps, hw)
         self.total += float(err[m].sum()); self.count += int(m.sum())
     @property
     def value(self): return self.total / self.count if self.count else float('nan')
@@ -99,10 +95,10 @@ class MeanRadialError(Metric):
 
 class LevelIdentification(Metric):
     "Percentage of validation edges on their own level (`edges_identified`): the level jumps a mean error hides."
-    def __init__(self, sigma: float = 4.0, stride: int = 4): self.sigma, self.stride = sigma, stride
+    def __init__(self, codec: HeatmapCodec | None = None): self.codec = codec or HeatmapCodec()
     def reset(self): self.ok, self.count = 0, 0
     def accumulate(self, learn):
-        ok = edges_identified(decoded(learn, self.sigma, self.stride).cpu().numpy(), learn.yb[0].detach().float().cpu().numpy())
+        ok = edges_identified(decoded(learn, self.codec).cpu().numpy(), learn.yb[0].detach().float().cpu().numpy())
         self.ok += int(ok.sum()); self.count += ok.size
     @property
     def value(self): return 100 * self.ok / self.count if self.count else float('nan')
@@ -190,8 +186,8 @@ def maht_learner(dls, config: TrainConfig, model=None, cbs=None, path=None) -> M
     It keeps `config` and what it trains on (`meta`: the backbone's start, the data record with the slip threshold)."""
     model = model if model is not None else create_maht_net(**config.model_config())
     opt = partial(OptimWrapper, opt=torch.optim.AdamW, betas=(0.9, 0.999), eps=1e-8)
-    s = (config.heatmap_sigma, config.stride)
-    metrics = [MeanRadialError('px', *s), MeanRadialError('mm', *s), LevelIdentification(*s)] + [LossComponent(k) for k in LOSS_KEYS]
+    codec = HeatmapCodec.from_config(config)
+    metrics = [MeanRadialError('px', codec), MeanRadialError('mm', codec), LevelIdentification(codec)] + [LossComponent(k) for k in LOSS_KEYS]
     clip = [GradientClip(config.grad_clip)] if config.grad_clip else []
     learn = MAHTLearner(dls, model, loss_func=make_loss(config), opt_func=opt, lr=config.lr, wd=[config.weight_decay, 0.],
                     splitter=decay_groups, metrics=metrics, cbs=clip + list(cbs or []), path=path or config.run_dir,
@@ -670,15 +666,13 @@ def plot_history(run, figsize=(13, 3.2)):
     fig.tight_layout()
     return fig
 
-def predict_batch(model, x, sigma: float, stride: int):
+def predict_batch(model, x, codec: HeatmapCodec):
     "Decoded keypoints [B, K, 2] (input pixels) and confidences of `model` on images `x`."
     model.eval()
-    with torch.no_grad(): return decode_heatmaps(model(x).float(), sigma, stride=stride)
+    with torch.no_grad(): return codec.decode(model(x).float())
 
 def show_predictions(learn, n: int = 4, ncols: int = 4):
     "Predicted (dashed) against true corners on the first `n` validation films; returns the Figure."
     x, kps = learn.dls.valid.one_batch()[:2]
-    cfg = learn.state.config if hasattr(learn, 'state') else None
-    sigma, stride = (cfg.heatmap_sigma, cfg.stride) if cfg else (4.0, 4)
-    pred, _ = predict_batch(learn.model, x[:n], sigma, stride)
+    pred, _ = predict_batch(learn.model, x[:n], HeatmapCodec.from_config(learn.config))
     return learn.dls.valid.show_results((x[:n], kps[:n]), pred, max_n=n, ncols=ncols)   # the drawing of learn.show_results
