@@ -5,7 +5,7 @@
 # %% ../nbs/03_train.ipynb #e3302e2b
 from __future__ import annotations
 import argparse, contextlib, csv, io, json, math, os, random, sys, time, warnings
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
 
@@ -40,9 +40,10 @@ __all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'TRACKERS', 'RESUME_OVERRIDABLE', 's
            'KeypointLoss', 'make_loss', 'decay_groups', 'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min',
            'all_mean', 'NonFiniteLossError', 'train_loader', 'rng_state', 'set_rng_state', 'all_rng_states', 'unwrap',
            'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config', 'describe_data',
-           'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser', 'maht_train',
-           'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history', 'plot_history', 'predict_batch',
-           'show_predictions', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']
+           'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser', 'config_options',
+           'number_or_text', 'read_config_file', 'maht_train', 'device_benchmark', 'device_memory_gb',
+           'maht_check_device', 'read_history', 'plot_history', 'predict_batch', 'show_predictions', 'TrainConfig',
+           'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']
 
 # %% ../nbs/03_train.ipynb #b6f7317c
 def scheduled_lr(it: int, total: int, warmup: int, lr: float, min_lr: float) -> float:
@@ -581,18 +582,53 @@ def train_parser() -> argparse.ArgumentParser:
     a('--log', nargs='+', choices=TRACKERS, default=None, metavar='KIND',
       help="also log each epoch with fastai's trackers: csv (log.csv in the run folder), tensorboard (tensorboard/ in "
            "the run folder; pip install tensorboard), wandb (Weights & Biases; pip install wandb)")
+    a('--config', default=None, metavar='JSON',
+      help="start from the settings of this JSON file (a run's config.json is one); the flags given override them")
+    config_options(p)
     return p
+
+def config_options(p: argparse.ArgumentParser):
+    "A flag for every `TrainConfig` field that has none of its own, typed from the field's annotation and default."
+    taken = {o for act in p._actions for o in act.option_strings}
+    group = p.add_argument_group('every other setting of the run (TrainConfig)')
+    for f in fields(TrainConfig):
+        flag = '--' + f.name.replace('_', '-')
+        if flag in taken: continue
+        kind, help = str(f.type), f"(default {f.default})"
+        if 'bool' in kind: group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help)
+        elif 'tuple' in kind:
+            group.add_argument(flag, type=float, nargs=len(f.default), default=None, metavar=('LOW', 'HIGH'), help=help)
+        else:
+            typ = (int if kind.startswith('int') else float if kind.startswith('float') else
+                   number_or_text if 'float' in kind else str)
+            group.add_argument(flag, type=typ, default=None, help=help)
+
+def number_or_text(s: str):
+    "A command-line value that is a number when it reads as one (`--spacing 0.15`), else text (`--spacing spacing.csv`)."
+    try: return float(s)
+    except ValueError: return s
+
+def read_config_file(path) -> dict:
+    "The settings of a JSON config file, or a one-line error naming it."
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"{p}: no such config file")
+    try: d = json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{p}: not a JSON config ({e.msg}, line {e.lineno})") from None
+    if not isinstance(d, dict): raise ValueError(f"{p}: not a JSON config (an object of settings is expected)")
+    return d
 
 def maht_train(argv=None):
     "Console entry point of `maht_train`."
     args = vars(train_parser().parse_args(argv))
-    resume, size, log = args.pop('resume'), args.pop('model_size'), args.pop('log')
+    resume, size, log, config_file = args.pop('resume'), args.pop('model_size'), args.pop('log'), args.pop('config')
     if args.get('view'): args['view'] = args['view'].upper()
-    given = {**(MODEL_PRESETS[size] if size else {}), **{k: v for k, v in args.items() if v is not None}}
-    if given.get('grad_clip') == 0: given['grad_clip'] = None
+    if resume and config_file: sys.exit("maht_train: error: --config starts a new run; a resumed run keeps its checkpoint's config")
     try:
+        base = read_config_file(config_file) if config_file else {}
+        given = {**base, **(MODEL_PRESETS[size] if size else {}), **{k: v for k, v in args.items() if v is not None}}
+        if given.get('grad_clip') == 0: given['grad_clip'] = None
         if resume: train(resume=resume, log=log, **given)
-        else: train(TrainConfig(**given), log=log)
+        else: train(TrainConfig.from_dict(given), log=log)
     except KeyboardInterrupt:
         sys.exit("maht_train: interrupted; continue with --resume <run folder>/latest.pth")
     except (CheckpointError, NonFiniteLossError, MissingExtraError, FileNotFoundError, ValueError, KeyError) as e:

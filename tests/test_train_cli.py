@@ -124,3 +124,31 @@ def test_a_distributed_resume_continues_every_process_random_stream(tiny_config,
     assert len(draws['straight', 1]) == 3                                # the untrained model's validation and two epochs
     assert draws['straight', 0][-1][0] != draws['straight', 1][-1][0]
     for r in (0, 1): assert draws['part', r] == draws['straight', r]
+
+
+def test_every_setting_has_a_flag_and_a_saved_config_starts_a_new_run(ap_run, tmp_path):
+    from dataclasses import fields
+    from maht_net.config import TrainConfig
+    from maht_net.train import train_parser
+    help_text = train_parser().format_help()
+    assert [f.name for f in fields(TrainConfig) if '--' + f.name.replace('_', '-') not in help_text] == []
+    saved = json.loads((ap_run/'config.json').read_text())
+    r = run(command('maht_train'), '--config', ap_run/'config.json', '--output-dir', tmp_path, '--experiment-name', 'again',
+            '--rotate', '0', '--scale', '0.8', '1.2', '--heatmap-weight', '2', '--no-amp', '--spacing', '0.15')
+    assert r.returncode == 0, r.stderr[-2000:]
+    again = json.loads((tmp_path/'again'/'config.json').read_text())
+    changed = {k: again[k] for k in again if again[k] != saved[k]}
+    assert changed == dict(output_dir=str(tmp_path), experiment_name='again', rotate=0.0, scale=[0.8, 1.2],
+                           heatmap_weight=2.0, amp=False, spacing=0.15), changed
+
+
+def test_a_bad_config_file_ends_in_one_line(tmp_path):
+    from maht_net.train import maht_train
+    (tmp_path/'broken.json').write_text('{"view": "AP",')
+    (tmp_path/'typo.json').write_text('{"learning_rate": 0.1}')
+    for f, phrase in [(tmp_path/'missing.json', 'missing.json: no such config file'),
+                      (tmp_path/'broken.json', 'broken.json: not a JSON config'),
+                      (tmp_path/'typo.json', "unknown config keys: ['learning_rate']")]:
+        err = exit_message(maht_train, '--config', f)
+        assert len(err.splitlines()) == 1 and phrase in err, err
+    assert 'keeps its checkpoint' in exit_message(maht_train, '--config', tmp_path/'typo.json', '--resume', tmp_path/'x.pth')
