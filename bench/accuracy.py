@@ -18,7 +18,7 @@ Columns: mean and median radial error (px in the films' own pixels, and mm), suc
 the share of edges on their own level, the films with every edge on its level, seconds per training epoch and the CPU
 seconds of the whole training (process time: all threads). Prints one Markdown table; `--out` also writes it and a JSON.
 """
-import argparse, json, os, tempfile, time, warnings
+import argparse, json, tempfile, time, warnings
 from pathlib import Path
 
 ROWS = {'mean': 'mean shape', 'plain': 'plain heatmap net', 'no_anat': 'MAHT-Net, no anatomical term', 'maht': 'MAHT-Net'}

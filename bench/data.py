@@ -39,9 +39,10 @@ def main():
         try:
             from maht_net.model import create_maht_net
             from maht_net.loss import MAHTNetLoss
+            from maht_net.codec import HeatmapCodec
         except ImportError as e:
             print(f"model throughput: skipped ({e})"); return
-        model = create_maht_net(a.view); loss_fn = MAHTNetLoss(stride=getattr(model, 'stride', 4))
+        model = create_maht_net(a.view); loss_fn = MAHTNetLoss(codec=HeatmapCodec(getattr(model, 'stride', 4)))
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
         xb, kb = dls.train.one_batch()[:2]
         def step():

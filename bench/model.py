@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from maht_net.model import create_maht_net
-from maht_net.codec import decode_heatmaps, soft_argmax
+from maht_net.codec import HeatmapCodec, decode_heatmaps, soft_argmax
 from maht_net.loss import MAHTNetLoss
 
 def rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -37,7 +37,7 @@ def bench_model(size, batch, stride, steps):
     torch.manual_seed(0)
     model = create_maht_net('LA', stride=stride)
     n_params = sum(p.numel() for p in model.parameters())
-    loss_func = MAHTNetLoss(sigma=4.0 * size / 512, stride=stride, margin=5.0 * size / 512)
+    loss_func = MAHTNetLoss(codec=HeatmapCodec(stride, 4.0 * size / 512), margin=5.0 * size / 512)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=1e-4)
     x = torch.rand(batch, 1, size, size)
     y = torch.rand(batch, 22, 2) * (size * 0.6) + size * 0.2

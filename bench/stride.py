@@ -13,7 +13,7 @@ import torch
 from maht_net.data import letterbox
 from maht_net.synthetic import synth_sample
 from maht_net.model import create_maht_net, LIGHT_CONFIG
-from maht_net.codec import decode_heatmaps
+from maht_net.codec import HeatmapCodec, decode_heatmaps
 from maht_net.loss import MAHTNetLoss
 
 def films(seeds, size, view='AP'):
@@ -44,7 +44,7 @@ def run(stride, xt, yt, xv, yv, steps, size, bs=4, lr=1e-3, seed=0):
     sigma, margin = 4.0 * size / 512, 5.0 * size / 512
     torch.manual_seed(seed)
     model = create_maht_net('AP', stride=stride, **LIGHT_CONFIG)
-    loss_func = MAHTNetLoss(sigma=sigma, stride=stride, margin=margin)
+    loss_func = MAHTNetLoss(codec=HeatmapCodec(stride, sigma), margin=margin)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     g = torch.Generator().manual_seed(seed)
     order = torch.cat([torch.randperm(len(xt), generator=g) for _ in range(steps * bs // len(xt) + 1)])

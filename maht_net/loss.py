@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import n_edges
-from .codec import heatmap_sigma, input_to_heatmap, soft_argmax, decode_heatmaps, render_heatmaps
+from .codec import HeatmapCodec, soft_argmax
 
 # %% auto #0
 __all__ = ['MARGIN_REFERENCE_SIZE', 'peak_index', 'focal_heatmap_loss', 'offset_loss', 'anatomical_loss', 'anatomical_margins',
@@ -70,35 +70,36 @@ def anatomical_margins(n_rows: int, margin: float, input_height: int, device=Non
     return m
 
 # %% ../nbs/02_loss.ipynb #95df38c0
-def maht_net_loss(logits, keypoints, sigma: float = 4.0, stride: int = 4, margin: float = 5.0,
+def maht_net_loss(logits, keypoints, codec: HeatmapCodec = HeatmapCodec(), margin: float = 5.0,
                   heatmap_weight: float = 1.0, offset_weight: float = 0.1, anatomical_weight: float = 0.05,
                   alpha: float = 2., beta: float = 4., soft_beta: float = 1., soft_radius: int | None = None) -> dict:
-    """All loss terms for heatmap `logits` [B,K,h,w] and `keypoints` [B,K,2] in input pixels: a dict of
-    `total` (weighted sum), `focal`, `offset`, `anatomical` (tensors) and `n_visible` (visible keypoints)."""
+    """All loss terms for heatmap `logits` [B,K,h,w] and `keypoints` [B,K,2] in input pixels, targets drawn by `codec`:
+    a dict of `total` (weighted sum), `focal`, `offset`, `anatomical` (tensors) and `n_visible` (visible keypoints)."""
     logits = logits.as_subclass(torch.Tensor).float()          # half-precision logits (AMP) are scored in float32
     kp = torch.as_tensor(keypoints).as_subclass(torch.Tensor).to(logits.device, torch.float32)
     B, K, h, w = logits.shape
     if kp.shape != (B, K, 2):
         raise ValueError(f"keypoints must have shape {(B, K, 2)} to match heatmaps {tuple(logits.shape)}, got {tuple(kp.shape)}")
-    targets, vis = render_heatmaps(kp, (h, w), sigma, stride)
-    hm_xy = input_to_heatmap(kp, stride)
+    s = codec.stride
+    targets, vis = codec.encode(kp, (h * s, w * s))
+    hm_xy = codec.to_map(kp)
     focal = focal_heatmap_loss(logits, targets, peak_index(hm_xy, (h, w)), vis, alpha, beta)
-    radius = soft_radius if soft_radius is not None else max(2, math.ceil(3 * heatmap_sigma(sigma, stride)))
+    radius = soft_radius if soft_radius is not None else max(2, math.ceil(3 * codec.map_sigma))
     soft = soft_argmax(logits, soft_beta, radius)
     off = offset_loss(soft, hm_xy, vis)
-    anat = anatomical_loss(soft, vis, anatomical_margins(K // 2, margin, h * stride, logits.device) / stride)
+    anat = anatomical_loss(soft, vis, anatomical_margins(K // 2, margin, h * s, logits.device) / s)
     total = heatmap_weight * focal + offset_weight * off + anatomical_weight * anat
     return dict(total=total, focal=focal, offset=off, anatomical=anat, n_visible=vis.sum())
 
 class MAHTNetLoss:
     "fastai loss: `loss(pred_logits, keypoints)` -> scalar total; components of the last call in `.components`."
     def __init__(self, heatmap_weight: float = 1.0, offset_weight: float = 0.1, anatomical_weight: float = 0.05,
-                 sigma: float = 4.0, stride: int = 4, margin: float = 5.0, alpha: float = 2., beta: float = 4.,
+                 codec: HeatmapCodec | None = None, margin: float = 5.0, alpha: float = 2., beta: float = 4.,
                  soft_beta: float = 1., soft_radius: int | None = None):
         self.kwargs = dict(heatmap_weight=heatmap_weight, offset_weight=offset_weight, anatomical_weight=anatomical_weight,
-                           sigma=sigma, stride=stride, margin=margin, alpha=alpha, beta=beta, soft_beta=soft_beta,
+                           codec=codec or HeatmapCodec(), margin=margin, alpha=alpha, beta=beta, soft_beta=soft_beta,
                            soft_radius=soft_radius)
-        self.sigma, self.stride, self.components = sigma, stride, {}
+        self.codec, self.components = self.kwargs['codec'], {}
 
     def __call__(self, pred, keypoints):
         out = maht_net_loss(pred, keypoints, **self.kwargs)
@@ -108,6 +109,6 @@ class MAHTNetLoss:
     def activation(self, x): return x          # predictions stay logits
     def decodes(self, x):
         "Heatmap logits -> keypoints [B,K,2] in input pixels (argmax + DARK)."
-        return decode_heatmaps(x, self.sigma, dark=True, stride=self.stride)[0]
+        return self.codec.decode(x)[0]
 
     def __repr__(self): return f"MAHTNetLoss({', '.join(f'{k}={v}' for k, v in self.kwargs.items())})"

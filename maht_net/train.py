@@ -167,8 +167,8 @@ class KeypointLoss:
 def make_loss(config: TrainConfig) -> KeypointLoss:
     "The training loss for a config."
     return KeypointLoss(MAHTNetLoss(heatmap_weight=config.heatmap_weight, offset_weight=config.offset_weight,
-                                    anatomical_weight=config.anatomical_weight, sigma=config.heatmap_sigma,
-                                    stride=config.stride, margin=config.anatomical_margin))
+                                    anatomical_weight=config.anatomical_weight, codec=HeatmapCodec.from_config(config),
+                                    margin=config.anatomical_margin))
 
 LOSS_KEYS = ('focal', 'offset', 'anatomical')
 NO_DECAY_MODULES = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm, nn.Embedding, AnatomicalEncoding)
