@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Write README.md from nbs/index.ipynb: its markdown cells, its visible code cells (without their `#|` directives) and
-their Markdown and PNG outputs, in order (quarto, which `nbdev_readme` needs, is not required). PNG outputs are written
-to nbs/images/readme_N.jpg (JPEG, quality 85: a figure of films stays well under 200 KB). `--stdout` prints the text instead of writing; `--check` exits 1 when README.md or an
+their Markdown and image outputs, in order (quarto, which `nbdev_readme` needs, is not required). Figures are written
+to nbs/images/readme_N.jpg (a PNG output is re-encoded as JPEG, quality 85: a figure of films stays well under 200 KB). `--stdout` prints the text instead of writing; `--check` exits 1 when README.md or an
 image is out of step with the notebook (the index notebook's test runs it)."""
 import base64, io, json, re, sys
 from pathlib import Path
@@ -35,9 +35,10 @@ def readme_parts(nb_path=ROOT/'nbs'/'index.ipynb') -> tuple[str, dict]:
         for o in c.get('outputs', []):
             data = o.get('data', {})
             if 'text/markdown' in data: out.append(_text(data['text/markdown']).strip())
-            elif 'image/png' in data:
+            elif 'image/png' in data or 'image/jpeg' in data:
                 path = IMAGES/f"readme_{len(images) + 1}.jpg"
-                images[path.as_posix()] = as_jpeg(base64.b64decode(_text(data['image/png'])))
+                images[path.as_posix()] = (base64.b64decode(_text(data['image/jpeg'])) if 'image/jpeg' in data
+                                           else as_jpeg(base64.b64decode(_text(data['image/png']))))
                 out.append(f"![figure {len(images)}]({path.as_posix()})")
     return '\n\n'.join(out) + '\n', images
 
