@@ -15,3 +15,17 @@ def test_readme_images_stay_under_200_kb():
     images = sorted((ROOT/'nbs'/'images').glob('readme_*'))
     assert images, 'the README has its figure'
     assert all(p.stat().st_size < 200_000 for p in images), {p.name: p.stat().st_size for p in images}
+
+
+def test_every_chapter_has_a_one_line_summary_that_is_its_module_docstring():
+    import ast, re
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        cells = json.loads(nb.read_text())['cells']
+        title = ''.join(cells[0]['source'])
+        quotes = [l[2:] for l in title.splitlines() if l.startswith('> ')]
+        assert len(quotes) == 1 and quotes[0].endswith('.'), (nb.name, quotes)
+        exp = next((re.search(r'#\|\s*default_exp\s+(\S+)', ''.join(c['source'])) for c in cells
+                    if 'default_exp' in ''.join(c['source'])), None)
+        if exp:
+            doc = ast.get_docstring(ast.parse((ROOT/'maht_net'/f"{exp.group(1)}.py").read_text()))
+            assert doc == quotes[0], (nb.name, doc, quotes[0])
