@@ -632,11 +632,11 @@ def hard_finish(img: np.ndarray, keypoints: np.ndarray, h: dict) -> np.ndarray:
     lo, hi = keypoints.min(0), keypoints.max(0)
     room = (lo[0] - 0.03 * W, lo[1] - 0.03 * H, W - 1 - hi[0] - 0.03 * W, H - 1 - hi[1] - 0.03 * H)   # left, top, right, bottom
     value = r.uniform(225, 250) if h['collimation_bright'] else r.uniform(5, 25)
-    yy, xx = np.mgrid[0:H, 0:W]
+    x, y = np.arange(W)[None, :], np.arange(H)[:, None]           # distances from each edge broadcast over the film
     for side, frac in enumerate(h['collimation']):
         n = min(frac * (W if side % 2 == 0 else H), room[side])
         if n < 2: continue
-        dist = (xx, yy, W - 1 - xx, H - 1 - yy)[side]
+        dist = (x, y, W - 1 - x, H - 1 - y)[side]
         a = np.clip((n - dist) / 2 + 0.5, 0, 1)
         out = out * (1 - a) + value * a
     out = np.clip(out + r.normal(0, 1.5, out.shape), 0, 255).astype(np.uint8)
