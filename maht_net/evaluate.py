@@ -24,7 +24,7 @@ from .data import (VIEWS, LEVELS, EDGES, CORNERS, IMAGE_EXTS, DEFAULT_SPACING_MM
                            DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold,
                            data_fingerprint, report_problems, annotation_text)
 from .config import TrainConfig, CheckpointError
-from .predict import invert_letterboxes, unflip_keypoints, Predictor
+from .predict import invert_letterboxes, unflip_keypoints, Predictor, prediction_rows
 
 # %% auto #0
 __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'MEYERDING', 'REPORT_FIGURES', 'USER_ERRORS', 'parse_spacing',
@@ -35,9 +35,8 @@ __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'MEYERDING', 'RE
            'evaluation_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display', 'to_display',
            'plot_overlay', 'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'plot_clinical', 'markdown_table',
            'save_figure', 'report_figures', 'level_markdown', 'report_markdown', 'write_report', 'png_is_blank',
-           'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'prediction_rows', 'draw_prediction',
-           'predict_films', 'eval_parser', 'maht_eval', 'predict_parser', 'predict_threshold', 'collect_films',
-           'maht_predict']
+           'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'draw_prediction', 'predict_films',
+           'eval_parser', 'maht_eval', 'predict_parser', 'predict_threshold', 'collect_films', 'maht_predict']
 
 # %% ../nbs/04_evaluate.ipynb #1f69daaf
 def parse_spacing(value):
@@ -724,11 +723,6 @@ def spine_browser(ev: Evaluation, index: int = 0, max_size: int = 480):
     return SpineBrowser(ev, index, max_size).widget
 
 # %% ../nbs/04_evaluate.ipynb #2dd50fa8
-def prediction_rows(kps, width: int, height: int, view: str, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    "Corners clipped to the film and rounded to 3 decimals (K, 2), and the label column (E,) of the slip call."
-    k = np.round(np.clip(np.asarray(kps, np.float64), 0, [width - 1, height - 1]), 3)
-    return k, slip_labels(k, view, threshold)
-
 def draw_prediction(image: np.ndarray, kps, labels, view: str, max_size: int = 1024) -> np.ndarray:
     "BGR overlay of predicted corners and endplates (coloured by vertebra; called slips red) on a shrunk film."
     h, w = image.shape
@@ -781,6 +775,7 @@ def predict_films(predictor: Predictor, paths, out, threshold: float, max_size: 
                 log(f"maht_predict: warning: {p.name} is named as an {info['view']} film; the checkpoint predicts {predictor.view}")
             films.append(rec)
     return dict(films=films, failed=failed)
+
 
 # %% ../nbs/04_evaluate.ipynb #da980c95
 def _headless():

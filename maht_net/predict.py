@@ -17,7 +17,7 @@ from .codec import HeatmapCodec
 from .config import TrainConfig, load_checkpoint, checkpoint_model
 
 # %% auto #0
-__all__ = ['invert_letterboxes', 'unflip_keypoints', 'Predictor', 'FilmPrediction']
+__all__ = ['invert_letterboxes', 'unflip_keypoints', 'Predictor', 'FilmPrediction', 'prediction_rows']
 
 # %% ../nbs/02b_predict.ipynb #92bc418a
 def invert_letterboxes(xy, boxes) -> np.ndarray:
@@ -138,6 +138,11 @@ class FilmPrediction:
                 f"mean confidence {self.confidence.mean():.2f}, slips called at {self.threshold:.0%}: {called})")
 
 # %% ../nbs/02b_predict.ipynb #6ce4cd92
+def prediction_rows(kps, width: int, height: int, view: str, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    "Corners clipped to the film and rounded to 3 decimals (K, 2), and the label column (E,) of the slip call."
+    k = np.round(np.clip(np.asarray(kps, np.float64), 0, [width - 1, height - 1]), 3)
+    return k, slip_labels(k, view, threshold)
+
 @patch
 def slip_threshold(self: Predictor, threshold: float | None = None) -> float:
     "The slip call threshold: `threshold` if given, else the one the run kept, else `DEFAULT_SLIP_THRESHOLD`."
@@ -151,6 +156,6 @@ def predict_film(self: Predictor, film, threshold: float | None = None) -> FilmP
     path = Path(film) if isinstance(film, (str, Path)) else None
     img = load_image(path) if path else to_uint8_gray(np.asarray(film))
     kps, conf = self.predict_images([img])
-    kps = np.clip(kps[0], 0, [img.shape[1] - 1, img.shape[0] - 1])      # a corner lies on its film
     t = self.slip_threshold(threshold)
-    return FilmPrediction(self.view, kps, conf[0], slip_fractions(kps), slip_labels(kps, self.view, t), t, path)
+    kps, labels = prediction_rows(kps[0], img.shape[1], img.shape[0], self.view, t)   # the rows `maht_predict` writes
+    return FilmPrediction(self.view, kps, conf[0], slip_fractions(kps), labels, t, path)
