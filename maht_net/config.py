@@ -17,13 +17,23 @@ from .data import check_view, atomic_write_bytes
 from .model import create_maht_net
 
 # %% auto #0
-__all__ = ['GRAD_CLIP', 'MONITORS', 'MODEL_PRESETS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'PLAIN_TYPES', 'TrainConfig',
-           'CheckpointError', 'numpy_rng_state', 'set_numpy_rng_state', 'check_plain', 'save_checkpoint',
-           'convert_hint', 'unsafe_reason', 'load_checkpoint', 'convert_checkpoint', 'checkpoint_model', 'load_model']
+__all__ = ['GRAD_CLIP', 'MONITORS', 'MODEL_PRESETS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'PLAIN_TYPES',
+           'read_config_file', 'TrainConfig', 'CheckpointError', 'numpy_rng_state', 'set_numpy_rng_state',
+           'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason', 'load_checkpoint', 'convert_checkpoint',
+           'checkpoint_model', 'load_model']
 
 # %% ../nbs/02a_config.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
 MONITORS = {'mre_mm': 'min', 'mre_px': 'min', 'level_id': 'max', 'valid_loss': 'min'}   # and which way is better
+
+def read_config_file(path) -> dict:
+    "The settings of a JSON config file, or a one-line error naming it."
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"{p}: no such config file")
+    try: d = json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{p}: not a JSON config ({e.msg}, line {e.lineno})") from None
+    if not isinstance(d, dict): raise ValueError(f"{p}: not a JSON config (an object of settings is expected)")
+    return d
 
 @dataclass
 class TrainConfig:
@@ -105,7 +115,7 @@ class TrainConfig:
         return path
 
     @classmethod
-    def load(cls, path) -> 'TrainConfig': return cls.from_dict(json.loads(Path(path).read_text()))
+    def load(cls, path) -> 'TrainConfig': return cls.from_dict(read_config_file(path))
 
 # %% ../nbs/02a_config.ipynb #b4244e0c
 MODEL_PRESETS = {

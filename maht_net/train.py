@@ -30,7 +30,7 @@ from .model import create_maht_net, AnatomicalEncoding, imagenet_weights_file
 from .codec import HeatmapCodec
 from .loss import MAHTNetLoss
 from .config import (GRAD_CLIP, MONITORS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
-                             numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint)
+                             numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint, read_config_file)
 from .predict import Predictor, FilmPrediction, invert_letterboxes
 _all_ = ['TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']   # what a training script needs, with `import *`
 
@@ -41,9 +41,9 @@ __all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'TRACKERS', 'RESUME_OVERRIDABLE', 's
            'all_mean', 'NonFiniteLossError', 'train_loader', 'rng_state', 'set_rng_state', 'all_rng_states', 'unwrap',
            'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config', 'describe_data',
            'show_progress', 'train', 'process_device', 'distributed', 'run_summary', 'train_parser', 'config_options',
-           'number_or_text', 'read_config_file', 'maht_train', 'device_benchmark', 'device_memory_gb',
-           'maht_check_device', 'read_history', 'plot_history', 'predict_batch', 'show_predictions', 'TrainConfig',
-           'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']
+           'number_or_text', 'maht_train', 'device_benchmark', 'device_memory_gb', 'maht_check_device', 'read_history',
+           'plot_history', 'predict_batch', 'show_predictions', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint',
+           'CheckpointError']
 
 # %% ../nbs/03_train.ipynb #b6f7317c
 def scheduled_lr(it: int, total: int, warmup: int, lr: float, min_lr: float) -> float:
@@ -607,15 +607,6 @@ def number_or_text(s: str):
     "A command-line value that is a number when it reads as one (`--spacing 0.15`), else text (`--spacing spacing.csv`)."
     try: return float(s)
     except ValueError: return s
-
-def read_config_file(path) -> dict:
-    "The settings of a JSON config file, or a one-line error naming it."
-    p = Path(path)
-    if not p.is_file(): raise FileNotFoundError(f"{p}: no such config file")
-    try: d = json.loads(p.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{p}: not a JSON config ({e.msg}, line {e.lineno})") from None
-    if not isinstance(d, dict): raise ValueError(f"{p}: not a JSON config (an object of settings is expected)")
-    return d
 
 def maht_train(argv=None):
     "Console entry point of `maht_train`."
