@@ -44,7 +44,7 @@ def main():
     if a.threads: torch.set_num_threads(a.threads)
     from fastai.torch_core import set_seed
     from maht_net.synthetic import synthetic_root
-    from maht_net.data import spine_dataloaders
+    from maht_net.dataloaders import spine_dataloaders
     from maht_net.config import TrainConfig, MODEL_PRESETS, load_checkpoint
     from maht_net.model import create_maht_net, PlainHeatmapNet
     from maht_net.predict import Predictor, invert_letterboxes

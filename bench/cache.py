@@ -15,7 +15,7 @@ from pathlib import Path
 def write_films(root: Path, n: int, h: int, w: int, view: str = 'AP', n_base: int = 4):
     "N films of one view: `n_base` distinct JPEGs copied under N names, each with a valid CSV."
     import numpy as np, cv2
-    from maht_net.data import n_edges, VIEW_FLAG
+    from maht_net.anatomy import n_edges, VIEW_FLAG
     folder = root/view; folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:h, 0:w]
@@ -41,7 +41,8 @@ def main():
     ap.add_argument('--keep', action='store_true', help='keep the temporary folder')
     a = ap.parse_args()
     t0 = time.perf_counter()
-    from maht_net.data import scan_dataset, ImageCache, SpineDataset, spine_dataloaders, file_digest, CACHE_FORMAT
+    from maht_net.data import scan_dataset
+    from maht_net.dataloaders import ImageCache, SpineDataset, spine_dataloaders, file_digest, CACHE_FORMAT
     t_import = time.perf_counter() - t0
     work = Path(tempfile.mkdtemp(prefix='maht_bench_cache_'))
     try:

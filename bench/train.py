@@ -23,7 +23,7 @@ def main():
     torch.set_flush_denormal(True)
     from fastai.callback.core import Callback, CancelValidException
     from maht_net.train import TrainConfig, MODEL_PRESETS, maht_learner, make_loss, WarmupCosine, decay_groups
-    from maht_net.data import spine_dataloaders
+    from maht_net.dataloaders import spine_dataloaders
     from maht_net.model import create_maht_net
     from maht_net.synthetic import write_synthetic_dataset
     root = write_synthetic_dataset(tempfile.mkdtemp(), n_patients=a.items * 2, seed=0, max_size=max(512, a.image_size))

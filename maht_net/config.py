@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import check_view, atomic_write_bytes
+from .anatomy import check_view
+from .data import atomic_write_bytes
 from .model import create_maht_net
 
 # %% auto #0

@@ -14,29 +14,30 @@ import cv2
 import torch
 import matplotlib.pyplot as plt
 
-from .data import (VIEWS, LEVELS, EDGES, CORNERS, IMAGE_EXTS, DEFAULT_SPACING_MM, LEVEL_COLOURS, check_view,
-                           n_edges, n_keypoints, keypoint_anatomy, keypoint_names, flip_permutation, parse_name,
-                           load_image, ImageError, AnnotationError, Letterbox, as_hw, ImageCache, SpineDataset,
-                           scan_dataset, split_items, dataset_patients, resolve_data_dir, is_synthetic, load_spacing,
-                           best_device, plot_spine, plot_grid, atomic_write_bytes, radial_error, endplates,
-                           slip_fractions, edges_identified, vertebrae_identified,
-                           direction_codes, slip_direction, call_slips, slip_labels,
-                           DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold, training_slip_threshold,
-                           data_fingerprint, report_problems, annotation_text)
+from .anatomy import (VIEWS, LEVELS, EDGES, CORNERS, DEFAULT_SPACING_MM, check_view, n_edges, n_keypoints,
+                              keypoint_anatomy, keypoint_names, flip_permutation, radial_error, endplates,
+                              slip_fractions, edges_identified, vertebrae_identified, direction_codes,
+                              slip_direction, call_slips, slip_labels, n_discs, disc_names)
+from .data import (IMAGE_EXTS, LEVEL_COLOURS, parse_name, load_image, ImageError, AnnotationError,
+                           scan_dataset, split_items, dataset_patients, load_spacing, plot_spine, plot_grid,
+                           atomic_write_bytes, DEFAULT_SLIP_THRESHOLD, disc_codes, fit_slip_threshold,
+                           training_slip_threshold, data_fingerprint, annotation_text)
+from .dataloaders import (Letterbox, as_hw, ImageCache, SpineDataset, resolve_data_dir, is_synthetic,
+                                  best_device, report_problems)
 from .config import TrainConfig, CheckpointError
 from .predict import invert_letterboxes, unflip_keypoints, Predictor, prediction_rows
 
 # %% auto #0
 __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'MEYERDING', 'REPORT_FIGURES', 'USER_ERRORS', 'parse_spacing',
            'spacing_source', 'Evaluation', 'error_summary', 'sdr_key', 'success_detection_rates', 'keypoint_groups',
-           'error_table', 'error_tables', 'identified_share', 'level_identification', 'n_discs', 'disc_names',
-           'meyerding_grade', 'endplate_widths', 'endplate_angles', 'lordosis_angle', 'binary_scores',
-           'direction_scores', 'disc_table', 'clinical_metrics', 'check_fingerprint', 'evaluate_checkpoint',
-           'evaluation_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot', 'film_for_display', 'to_display',
-           'plot_overlay', 'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'plot_clinical', 'markdown_table',
-           'save_figure', 'report_figures', 'level_markdown', 'report_markdown', 'write_report', 'png_is_blank',
-           'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'draw_prediction', 'predict_films',
-           'eval_parser', 'maht_eval', 'predict_parser', 'predict_threshold', 'collect_films', 'maht_predict']
+           'error_table', 'error_tables', 'identified_share', 'level_identification', 'meyerding_grade',
+           'endplate_widths', 'endplate_angles', 'lordosis_angle', 'binary_scores', 'direction_scores', 'disc_table',
+           'clinical_metrics', 'check_fingerprint', 'evaluate_checkpoint', 'evaluation_metrics', 'plot_error_cdf',
+           'plot_keypoint_boxplot', 'film_for_display', 'to_display', 'plot_overlay', 'plot_overlays', 'plot_worst',
+           'plot_heatmap_grid', 'plot_clinical', 'markdown_table', 'save_figure', 'report_figures', 'level_markdown',
+           'report_markdown', 'write_report', 'png_is_blank', 'summary_table', 'plot_input_heatmap', 'SpineBrowser',
+           'spine_browser', 'draw_prediction', 'predict_films', 'eval_parser', 'maht_eval', 'predict_parser',
+           'predict_threshold', 'collect_films', 'maht_predict']
 
 # %% ../nbs/04_evaluate.ipynb #1f69daaf
 def parse_spacing(value):
@@ -179,13 +180,6 @@ def level_identification(ev: Evaluation) -> dict:
 
 # %% ../nbs/04_evaluate.ipynb #d46baa13
 MEYERDING = ('I', 'II', 'III', 'IV', 'V')
-
-def n_discs(view: str) -> int:
-    "Discs between annotated endplates: AP 4 (L1/L2..L4/L5), LA 5 (..L5/S1)."
-    return (n_edges(view) - 1) // 2
-
-def disc_names(view: str) -> list:
-    return [f"{LEVELS[d]}/{LEVELS[d + 1]}" for d in range(n_discs(view))]
 
 def meyerding_grade(frac) -> np.ndarray:
     "Meyerding grade 1..5 (I..V) of slips given as fractions of the endplate width."

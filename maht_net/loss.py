@@ -9,7 +9,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .data import n_edges
+from .anatomy import n_edges
 from .codec import HeatmapCodec, soft_argmax
 
 # %% auto #0

@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-from .data import check_view, n_keypoints, keypoint_anatomy
+from .anatomy import check_view, n_keypoints, keypoint_anatomy
 
 # %% auto #0
 __all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG',

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 
-from .data import (LEVELS, n_keypoints, flip_permutation, as_hw, Letterbox, best_device, load_image, to_uint8_gray,
-                           slip_fractions, slip_labels, annotation_text, DEFAULT_SLIP_THRESHOLD)
+from .anatomy import LEVELS, n_keypoints, flip_permutation, slip_fractions, slip_labels
+from .data import load_image, to_uint8_gray, annotation_text, DEFAULT_SLIP_THRESHOLD
+from .dataloaders import as_hw, Letterbox, best_device
 from .codec import HeatmapCodec
 from .config import TrainConfig, load_checkpoint, checkpoint_model
 

@@ -11,12 +11,13 @@ import numpy as np
 import cv2
 from fastcore.script import call_parse, Param, store_true, anno_parser
 
-from .data import (VIEWS, LEVELS, N_EDGES, LABEL_CODES, SLIP_CODE_VIEW, SLIP_SIGN, check_view, n_edges,
-                           n_keypoints, cache_root, annotation_text)
+from .anatomy import (VIEWS, LEVELS, N_EDGES, LABEL_CODES, SLIP_CODE_VIEW, SLIP_SIGN, check_view, n_edges,
+                              n_keypoints, DISCS)
+from .data import annotation_text, cache_root
 
 # %% auto #0
-__all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', 'DISCS', 'SLIP_DISC_P', 'SLIP_FRACTION',
-           'IMAGE_HEIGHTS', 'IMAGE_WIDTHS', 'DIFFICULTIES', 'HARD_SLIP_RATE', 'HARD_SLIP_FRACTION', 'DEFAULT_PATIENTS',
+__all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', 'SLIP_DISC_P', 'SLIP_FRACTION', 'IMAGE_HEIGHTS',
+           'IMAGE_WIDTHS', 'DIFFICULTIES', 'HARD_SLIP_RATE', 'HARD_SLIP_FRACTION', 'DEFAULT_PATIENTS',
            'check_difficulty', 'synth_patient', 'spine_chain_mm', 'chain_corners', 'spine_shapes_mm', 'patient_labels',
            'synth_geometry', 'draw_shapes', 'soft_tissue', 'render_geometry', 'synth_sample', 'edge_profile',
            'edge_step_offset', 'facing_contrast', 'patient_seed', 'synthetic_stem', 'write_synthetic_dataset',
@@ -28,7 +29,6 @@ GENERATOR_VERSION = '2'     # bump when the drawn images or CSVs change: cached 
 SLIP_RATE = 621 / 3600      # patients with a slip in BUU-LSPINE
 SLIP_CODE_COUNTS = {3: 464, 4: 194, 1: 61, 2: 69}   # slipped patients per diagnosis code
 SLIP_NAMES = {c: LABEL_CODES[c] for c in SLIP_CODE_VIEW}    # the slip codes 1-4 and their names
-DISCS = ('L1/L2', 'L2/L3', 'L3/L4', 'L4/L5', 'L5/S1')
 SLIP_DISC_P = {1: (.05, .15, .35, .45), 2: (.05, .15, .35, .45),        # AP: no S1 row, so no L5/S1 slip
                3: (.02, .05, .13, .50, .30), 4: (.05, .15, .25, .35, .20)}
 SLIP_FRACTION = (0.05, 0.30)                # of the lower vertebra's upper endplate width

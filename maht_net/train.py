@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-from .data import (spine_dataloaders, as_hw, best_device, resolve_data_dir, is_synthetic,
-                           atomic_write_bytes, radial_error, edges_identified, data_fingerprint,
-                           training_slip_threshold, dataset_patients)
+from .anatomy import radial_error, edges_identified
+from .data import atomic_write_bytes, data_fingerprint, training_slip_threshold, dataset_patients
+from .dataloaders import spine_dataloaders, as_hw, best_device, resolve_data_dir, is_synthetic
 from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback   # importing it gives every Learner its progress bars

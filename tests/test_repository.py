@@ -29,3 +29,28 @@ def test_every_chapter_has_a_one_line_summary_that_is_its_module_docstring():
         if exp:
             doc = ast.get_docstring(ast.parse((ROOT/'maht_net'/f"{exp.group(1)}.py").read_text()))
             assert doc == quotes[0], (nb.name, doc, quotes[0])
+
+
+def _module_notebooks() -> dict:
+    "Each exported module and the position of its notebook in the book's order."
+    import re
+    out = {}
+    for i, nb in enumerate(sorted((ROOT/'nbs').glob('*.ipynb'))):
+        text = nb.read_text()
+        if m := re.search(r'#\|\s*default_exp\s+(\w+)', text): out[m.group(1)] = i
+    return out
+
+
+def test_modules_import_only_the_chapters_before_them():
+    "No import circle: a module imports (at its top or inside a function) only modules of earlier chapters."
+    import ast
+    order = _module_notebooks()
+    wrong = []
+    for mod, pos in order.items():
+        for node in ast.walk(ast.parse((ROOT/'maht_net'/f'{mod}.py').read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module in order and order[node.module] >= pos:
+                wrong.append(f'{mod} imports {node.module}')
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or '').startswith('maht_net.'):
+                wrong.append(f'{mod} imports {node.module} by absolute name')
+    assert not wrong, wrong
+

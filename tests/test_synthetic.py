@@ -3,7 +3,8 @@ from conftest import command, run
 
 
 def test_maht_synth_writes_a_hard_set(tmp_path):
-    from maht_net.data import VIEWS, scan_dataset
+    from maht_net.anatomy import VIEWS
+    from maht_net.data import scan_dataset
     r = run(command('maht_synth'), '--out', tmp_path/'hard', '--patients', '4', '--max-size', '300', '--difficulty', 'hard')
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'hard' in r.stdout
