@@ -48,8 +48,10 @@ def main():
     from maht_net.config import TrainConfig, MODEL_PRESETS, load_checkpoint
     from maht_net.model import create_maht_net, PlainHeatmapNet
     from maht_net.predict import Predictor, invert_letterboxes
-    from maht_net.train import maht_learner, run_callbacks
-    from maht_net.evaluate import Evaluation, evaluate_checkpoint, summary_table, markdown_table
+    from maht_net.learner import maht_learner
+    from maht_net.train import run_callbacks
+    from maht_net.metrics import Evaluation
+    from maht_net.evaluate import evaluate_checkpoint, summary_table, markdown_table
 
     t0 = time.time()
     data = synthetic_root(a.patients, seed=a.data_seed, max_size=a.max_size, difficulty='hard')

@@ -24,7 +24,8 @@ def main():
     from maht_net.model import create_maht_net
     from maht_net.synthetic import write_synthetic_dataset
     from maht_net.predict import Predictor
-    from maht_net.evaluate import evaluate_checkpoint, evaluation_metrics, Evaluation
+    from maht_net.metrics import Evaluation
+    from maht_net.evaluate import evaluate_checkpoint, evaluation_metrics
     tmp = Path(tempfile.mkdtemp(prefix='maht_bench_eval_'))
     data = write_synthetic_dataset(tmp/'synth', n_patients=a.films, seed=0, max_size=1024)
     cfg = TrainConfig(view=a.view, data_dir=str(data), image_size=a.image_size,

@@ -9,10 +9,11 @@ import torch
 
 # %% auto #0
 __all__ = ['VIEWS', 'LEVELS', 'EDGES', 'CORNERS', 'N_EDGES', 'VIEW_FLAG', 'DEFAULT_SPACING_MM', 'LABEL_CODES', 'SLIP_CODE_VIEW',
-           'SLIP_SIGN', 'DISCS', 'check_view', 'n_edges', 'n_keypoints', 'keypoint_anatomy', 'keypoint_names',
-           'flip_permutation', 'n_discs', 'disc_names', 'radial_error', 'endplates', 'slip_fractions',
-           'direction_codes', 'slip_direction', 'call_slips', 'slip_labels', 'edges_identified', 'vertebra_centres',
-           'vertebrae_identified']
+           'SLIP_SIGN', 'DISCS', 'MEYERDING', 'check_view', 'n_edges', 'n_keypoints', 'keypoint_anatomy',
+           'keypoint_names', 'flip_permutation', 'n_discs', 'disc_names', 'radial_error', 'endplates', 'slip_fractions',
+           'direction_codes', 'slip_direction', 'call_slips', 'slip_labels', 'upright_spine', 'edges_identified',
+           'vertebra_centres', 'vertebrae_identified', 'meyerding_grade', 'endplate_widths', 'endplate_angles',
+           'lordosis_angle']
 
 # %% ../nbs/00_anatomy.ipynb #1948bfbd
 VIEWS = ('AP', 'LA')
@@ -120,6 +121,13 @@ def slip_labels(kps, view: str, threshold: float) -> np.ndarray:
     return out
 
 
+# %% ../nbs/00_anatomy.ipynb #dc84cde1
+def upright_spine(view: str = 'LA', width: float = 40.0, x0: float = 100.0, y0: float = 50.0, step: float = 30.0) -> np.ndarray:
+    "Corners (K, 2) of an upright spine: endplate i from (x0, y0 + i*step) to (x0 + width, y0 + i*step)."
+    y = y0 + step * np.arange(n_edges(view))
+    return np.stack([np.stack([np.full_like(y, x0), y], -1), np.stack([np.full_like(y, x0 + width), y], -1)], 1).reshape(-1, 2)
+
+
 # %% ../nbs/00_anatomy.ipynb #bdafb7d8
 def edges_identified(pred, true) -> np.ndarray:
     """Bool (..., E): edge e's predicted midpoint is nearer its own true edge's midpoint than any other true edge's,
@@ -147,3 +155,28 @@ def vertebrae_identified(pred, true, mm_per_px=None, max_mm: float = 20.0) -> np
     d = np.linalg.norm(p[..., :, None, :] - t[..., None, :, :], axis=-1)
     own = np.diagonal(d, axis1=-2, axis2=-1)
     return (d.argmin(-1) == np.arange(d.shape[-1])) & (own * np.asarray(DEFAULT_SPACING_MM if mm_per_px is None else mm_per_px, np.float64)[..., None] <= max_mm)
+
+# %% ../nbs/00_anatomy.ipynb #e9e6f7ed
+MEYERDING = ('I', 'II', 'III', 'IV', 'V')
+
+def meyerding_grade(frac) -> np.ndarray:
+    "Meyerding grade 1..5 (I..V) of slips given as fractions of the endplate width."
+    return np.digitize(np.abs(np.asarray(frac, np.float64)) * 100, [25, 50, 75, 100]) + 1
+
+def endplate_widths(kps) -> np.ndarray:
+    "Width (..., E) of every endplate: the distance between its corners."
+    e = endplates(kps)
+    return np.linalg.norm(e[..., 1, :] - e[..., 0, :], axis=-1)
+
+def endplate_angles(kps) -> np.ndarray:
+    "Angle (..., E) of every endplate in degrees, counter-clockwise as seen on the film (+ = right end higher)."
+    e = endplates(kps)
+    d = e[..., 1, :] - e[..., 0, :]
+    return np.degrees(np.arctan2(-d[..., 1], d[..., 0]))
+
+def lordosis_angle(kps) -> np.ndarray:
+    "Lumbar lordosis (...) in degrees on LA corners: S1 upper endplate angle minus L1 upper endplate angle."
+    a = endplate_angles(kps)
+    if a.shape[-1] != n_edges('LA'): raise ValueError(f"lordosis needs LA corners (11 endplates), got {a.shape[-1]}")
+    d = a[..., 10] - a[..., 0]
+    return (d + 180) % 360 - 180

@@ -4,21 +4,28 @@
 
 # %% ../nbs/02b_predict.ipynb #b49abfe4
 from __future__ import annotations
+import argparse, json, math, sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+import cv2
+import matplotlib.pyplot as plt
 from fastcore.basics import patch
 
-from .anatomy import LEVELS, n_keypoints, flip_permutation, slip_fractions, slip_labels
-from .data import load_image, to_uint8_gray, annotation_text, DEFAULT_SLIP_THRESHOLD
+from .anatomy import (LEVELS, n_keypoints, keypoint_anatomy, flip_permutation, slip_fractions, slip_labels,
+                              disc_names, MEYERDING, meyerding_grade, lordosis_angle)
+from .data import (IMAGE_EXTS, LEVEL_COLOURS, AnnotationError, ImageError, load_image, to_uint8_gray, parse_name,
+                           annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD)
 from .dataloaders import as_hw, Letterbox, best_device
 from .codec import HeatmapCodec
-from .config import TrainConfig, load_checkpoint, checkpoint_model
+from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_model
 
 # %% auto #0
-__all__ = ['invert_letterboxes', 'unflip_keypoints', 'Predictor', 'FilmPrediction', 'prediction_rows']
+__all__ = ['USER_ERRORS', 'invert_letterboxes', 'unflip_keypoints', 'Predictor', 'FilmPrediction', 'prediction_rows',
+           'to_display', 'draw_prediction', 'json_safe', 'predict_films', 'predict_parser', 'collect_films',
+           'maht_predict']
 
 # %% ../nbs/02b_predict.ipynb #92bc418a
 def invert_letterboxes(xy, boxes) -> np.ndarray:
@@ -138,18 +145,37 @@ class FilmPrediction:
         return (f"FilmPrediction({self.view}{', ' + self.path.name if self.path else ''}: {len(self.keypoints)} corners, "
                 f"mean confidence {self.confidence.mean():.2f}, slips called at {self.threshold:.0%}: {called})")
 
+# %% ../nbs/02b_predict.ipynb #c2b973cd
+@patch
+def slip_threshold_source(self: Predictor, threshold: float | None = None, metrics=None, data_dir=None) -> tuple[float, str]:
+    """The slip call threshold (a fraction of the endplate width) and where it came from, the first of: `threshold`; the
+    one a `maht_eval` metrics file `metrics` reports; the one the run kept; a fit on the training split of `data_dir`
+    (default: the run's data folder, when it exists); `DEFAULT_SLIP_THRESHOLD`."""
+    if threshold is not None: return float(threshold), f"{float(threshold):.1%} (given)"
+    if metrics is not None:
+        p = Path(metrics)
+        if not p.is_file(): raise FileNotFoundError(f"{p}: no such metrics file")
+        c = json.loads(p.read_text())['clinical']
+        return c['slip_threshold_pct'] / 100, f"from {p} ({c['threshold_source']})"
+    if kept := self.stored_threshold(): return kept
+    d = data_dir if data_dir is not None else self.config.data_dir
+    if d and Path(d).is_dir():
+        try:
+            t, src = training_slip_threshold(scan_dataset(d, self.view).items, self.view, self.config.seed, dataset_patients(d))
+            return t, f"{src}, {d}"
+        except (FileNotFoundError, ValueError): pass          # no usable films of this view there
+    return DEFAULT_SLIP_THRESHOLD, f"default {DEFAULT_SLIP_THRESHOLD:.0%} (none given, kept or fit on training data)"
+
+@patch
+def slip_threshold(self: Predictor, threshold: float | None = None, metrics=None) -> float:
+    "The slip call threshold alone (see `slip_threshold_source`)."
+    return self.slip_threshold_source(threshold, metrics)[0]
+
 # %% ../nbs/02b_predict.ipynb #6ce4cd92
 def prediction_rows(kps, width: int, height: int, view: str, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     "Corners clipped to the film and rounded to 3 decimals (K, 2), and the label column (E,) of the slip call."
     k = np.round(np.clip(np.asarray(kps, np.float64), 0, [width - 1, height - 1]), 3)
     return k, slip_labels(k, view, threshold)
-
-@patch
-def slip_threshold(self: Predictor, threshold: float | None = None) -> float:
-    "The slip call threshold: `threshold` if given, else the one the run kept, else `DEFAULT_SLIP_THRESHOLD`."
-    if threshold is not None: return float(threshold)
-    kept = self.stored_threshold()
-    return kept[0] if kept else DEFAULT_SLIP_THRESHOLD
 
 @patch
 def predict_film(self: Predictor, film, threshold: float | None = None) -> FilmPrediction:
@@ -160,3 +186,132 @@ def predict_film(self: Predictor, film, threshold: float | None = None) -> FilmP
     t = self.slip_threshold(threshold)
     kps, labels = prediction_rows(kps[0], img.shape[1], img.shape[0], self.view, t)   # the rows `maht_predict` writes
     return FilmPrediction(self.view, kps, conf[0], slip_fractions(kps), labels, t, path)
+
+# %% ../nbs/02b_predict.ipynb #2e30709c
+def to_display(kps, scale) -> np.ndarray:
+    "Original-pixel keypoints on a film shrunk by `scale` (pixel centres on integers in both)."
+    return (np.asarray(kps, np.float64) + 0.5) * scale - 0.5
+
+def draw_prediction(image: np.ndarray, kps, labels, view: str, max_size: int = 1024) -> np.ndarray:
+    "BGR overlay of predicted corners and endplates (coloured by vertebra; called slips red) on a shrunk film."
+    h, w = image.shape
+    s = min(1.0, max_size / max(h, w))
+    img = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else image
+    sc = np.array([img.shape[1] / w, img.shape[0] / h])
+    out = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    e = to_display(kps, sc).reshape(-1, 2, 2)
+    lv = keypoint_anatomy(view)['level'][::2]
+    th = max(1, round(max(out.shape) / 400))
+    for (l, rr), lev, lab in zip(e, lv, labels):
+        col = (0, 0, 255) if lab else tuple(int(LEVEL_COLOURS[lev][j:j + 2], 16) for j in (5, 3, 1))   # hex RGB -> BGR
+        p, q = tuple(np.round(l).astype(int)), tuple(np.round(rr).astype(int))
+        cv2.line(out, p, q, col, th, cv2.LINE_AA)
+        for pt in (p, q): cv2.circle(out, pt, th + 2, col, -1, cv2.LINE_AA)
+    return out
+
+
+# %% ../nbs/02b_predict.ipynb #1fdea983
+def json_safe(x):
+    "Numbers, arrays and containers as strict JSON takes them: numpy scalars and arrays as Python ones, NaN and infinity as None."
+    if isinstance(x, dict): return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [json_safe(v) for v in x]
+    if isinstance(x, np.ndarray): return json_safe(x.tolist())
+    if isinstance(x, (np.integer,)): return int(x)
+    if isinstance(x, (float, np.floating)): return None if not math.isfinite(float(x)) else float(x)
+    if isinstance(x, np.bool_): return bool(x)
+    return x
+
+def predict_films(predictor: Predictor, paths, out, threshold: float, max_size: int = 1024, log=print) -> dict:
+    """Predict every film in `paths` (batched), writing `<stem>.csv` and `<stem>.png` into `out`. A film that cannot be
+    read gives one line naming it and the others go on. Returns {'films': [...], 'failed': [(path, message)]}."""
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    films, failed, used = [], [], set()
+    paths = [Path(p) for p in paths]
+    for b in range(0, len(paths), predictor.batch_size):
+        batch, imgs = [], []
+        for p in paths[b:b + predictor.batch_size]:
+            try: imgs.append(load_image(p)); batch.append(p)
+            except (ImageError, OSError, ValueError, cv2.error) as e:
+                failed.append((str(p), str(e))); log(f"maht_predict: error: {e}")
+        if not imgs: continue
+        pred, conf = predictor.predict_images(imgs)
+        for p, img, k, c in zip(batch, imgs, pred, conf):
+            h, w = img.shape
+            k, labels = prediction_rows(k, w, h, predictor.view, threshold)
+            stem = p.stem if p.stem not in used else f"{p.stem}_{len(used)}"
+            used.add(stem)
+            (out/f"{stem}.csv").write_text(annotation_text(k, labels))
+            cv2.imwrite(str(out/f"{stem}.png"), draw_prediction(img, k, labels, predictor.view, max_size))
+            frac = slip_fractions(k)
+            info = parse_name(p.name)
+            rec = dict(file=str(p), stem=stem, width=w, height=h, mean_confidence=float(c.mean()),
+                       slip_pct=dict(zip(disc_names(predictor.view), np.round(frac * 100, 2).tolist())),
+                       called=[d for d, f in zip(disc_names(predictor.view), frac) if abs(f) > threshold],
+                       labels=labels.tolist())
+            if predictor.view == 'LA':
+                rec['meyerding'] = {d: MEYERDING[g - 1] for d, g, f in zip(disc_names('LA'), meyerding_grade(frac), frac)
+                                    if abs(f) > threshold}
+                rec['lordosis_deg'] = round(float(lordosis_angle(k)), 2)
+            if info and info['view'] != predictor.view:
+                log(f"maht_predict: warning: {p.name} is named as an {info['view']} film; the checkpoint predicts {predictor.view}")
+            films.append(rec)
+    return dict(films=films, failed=failed)
+
+
+# %% ../nbs/02b_predict.ipynb #e1608cc8
+def _headless():
+    "Draw without a display when not inside IPython (console commands)."
+    ip = sys.modules.get('IPython')
+    if ip is None or ip.get_ipython() is None: plt.switch_backend('Agg')
+
+def _message(e: BaseException) -> str: return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+
+USER_ERRORS = (CheckpointError, FileNotFoundError, NotADirectoryError, ValueError, KeyError, AnnotationError, ImageError)
+
+def predict_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog='maht_predict', description='Predict vertebral corners of films with a MAHT-Net '
+                                'checkpoint: a BUU-LSPINE CSV and an overlay PNG per film.')
+    a = p.add_argument
+    a('inputs', nargs='+', metavar='IMAGE_OR_DIR', help='films (any size; JPEG or PNG) or folders of films')
+    a('--checkpoint', required=True, metavar='PATH', help='a maht_train checkpoint')
+    a('--out', default='predictions', metavar='DIR', help='output folder (default ./predictions)')
+    a('--tta', action='store_true', help='average with flipped predictions (AP only; ignored for LA)')
+    a('--slip-threshold', type=float, default=None, metavar='PCT', help='slip call threshold in %% of the endplate width')
+    a('--metrics', default=None, metavar='JSON', help='take the slip threshold from a maht_eval metrics.json')
+    a('--device', default=None, help='cpu, cuda or mps (default: MPS > CUDA > CPU)')
+    a('--batch-size', type=int, default=8, help='films per batch (default 8)')
+    a('--max-size', type=int, default=1024, help='longest side of the overlay PNGs (default 1024)')
+    return p
+
+def collect_films(inputs) -> tuple[list, list]:
+    "Image files named or inside the folders named (sorted), and the inputs that do not exist."
+    files, missing = [], []
+    for s in inputs:
+        p = Path(s)
+        if p.is_dir(): files += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS)
+        elif p.is_file(): files.append(p)
+        else: missing.append(p)
+    return files, missing
+
+def maht_predict(argv=None):
+    "Console entry point of `maht_predict`."
+    a = predict_parser().parse_args(argv)
+    err = lambda m: print(m, file=sys.stderr, flush=True)
+    try:
+        _headless()
+        files, missing = collect_films(a.inputs)
+        for p in missing: err(f"maht_predict: error: {p}: no such file or folder")
+        if not files: raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTS)}) in {' '.join(a.inputs)}")
+        pr = Predictor.from_checkpoint(a.checkpoint, a.device, a.tta, a.batch_size)
+        t, src = pr.slip_threshold_source(None if a.slip_threshold is None else a.slip_threshold / 100, a.metrics)
+        if pr.tta_ignored: print("maht_predict: --tta is ignored for LA (lateral films are never flipped)")
+        print(f"{pr.view} checkpoint {a.checkpoint}; slip threshold {t:.2%}: {src}")
+        res = predict_films(pr, files, a.out, t, a.max_size, log=err)
+        (Path(a.out)/'predictions.json').write_text(json.dumps(json_safe(dict(
+            checkpoint=str(a.checkpoint), view=pr.view, tta=pr.tta, slip_threshold_pct=t * 100, threshold_source=src,
+            films=res['films'], failed=[dict(file=f, error=m) for f, m in res['failed']])), indent=1, allow_nan=False))
+    except USER_ERRORS as e:
+        sys.exit(f"maht_predict: error: {_message(e)}")
+    print(f"predicted {len(res['films'])} films into {a.out}" + (f"; {len(res['failed']) + len(missing)} failed" if res['failed'] or missing else ''))
+    if res['failed'] or missing: sys.exit(1)
+

@@ -18,7 +18,8 @@ class Crafted:
 def test_a_crafted_checkpoint_is_refused_everywhere_and_runs_nothing(synthetic_data, tmp_path):
     from maht_net.config import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint
     from maht_net.train import maht_train
-    from maht_net.evaluate import maht_eval, maht_predict
+    from maht_net.evaluate import maht_eval
+    from maht_net.predict import maht_predict
     marker, crafted = tmp_path/'created_by_unpickling', tmp_path/'crafted.pth'
     torch.save(dict(format=CHECKPOINT_FORMAT, model=Crafted(marker)), crafted)
     with pytest.raises(CheckpointError) as e: load_checkpoint(crafted)
@@ -34,7 +35,8 @@ def test_a_crafted_checkpoint_is_refused_everywhere_and_runs_nothing(synthetic_d
 def test_files_that_are_not_usable_checkpoints_end_in_one_line(ap_run, synthetic_data, tmp_path):
     from maht_net.config import CheckpointError, load_checkpoint, save_checkpoint, load_model
     from maht_net.train import maht_train
-    from maht_net.evaluate import maht_eval, maht_predict
+    from maht_net.evaluate import maht_eval
+    from maht_net.predict import maht_predict
     good = ap_run/'latest.pth'
     bad = tmp_path/'bad'; bad.mkdir()
     b = good.read_bytes(); (bad/'truncated.pth').write_bytes(b[:len(b) // 2])
