@@ -80,12 +80,15 @@ def dark_offsets(patches, sigma: float, cut=None, centre=None):
     if centre is not None: off = off + centre
     return torch.where(ok[..., None], off, torch.zeros_like(off)).clamp(-1, 1)
 
-def decode_heatmaps(heatmaps, sigma: float = 4.0, dark: bool = True, stride: int = 1, logits: bool = True):
-    """Keypoints [B,K,2] (x, y) in INPUT pixels and confidences [B,K] from heatmaps [B,K,h,w].
-
-    `sigma` is the training Gaussian width in input pixels; `logits=True` for model outputs (the confidence is then
-    the sigmoid of the peak logit), `False` for maps that already are probabilities. `dark=False`: plain argmax.
-    At the border DARK works one pixel inside the map and cuts its blur to the map, never reading outside it."""
+def decode_heatmaps(heatmaps,              # [B, K, h, w] one map per keypoint
+                    sigma: float = 4.0,    # the training Gaussian's width, in input pixels
+                    dark: bool = True,     # refine the argmax with DARK's sub-pixel step; False: plain argmax
+                    stride: int = 4,       # input pixels per heatmap pixel
+                    logits: bool = True,   # the maps are logits (model outputs); False: probabilities
+                   ) -> tuple:              # keypoints [B, K, 2] (x, y) in input pixels, confidences [B, K]
+    """Keypoints in input pixels and their confidences from heatmaps: the peak, refined by DARK. With logits the
+    confidence is the sigmoid of the peak logit. At the border DARK works one pixel inside the map and cuts its blur to
+    the map, never reading outside it."""
     B, K, H, W = heatmaps.shape
     hm = heatmaps.detach().float()
     peak, cy, cx = peak_pixels(hm)
