@@ -11,18 +11,18 @@ import numpy as np
 import cv2
 from fastcore.script import call_parse, Param, store_true, anno_parser
 
-from .anatomy import (VIEWS, LEVELS, N_EDGES, LABEL_CODES, SLIP_CODE_VIEW, SLIP_SIGN, check_view, n_edges,
-                              n_keypoints, DISCS)
+from .anatomy import VIEWS, LEVELS, LABEL_CODES, SLIP_CODE_VIEW, check_view, n_edges, DISCS
 from .data import annotation_text, cache_root
+from .spine_drawing import random_stream, spine_chain_mm, chain_corners, spine_shapes_mm, draw_shapes
+from .spine_drawing import hard_features, hard_shapes, hard_finish
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', 'SLIP_DISC_P', 'SLIP_FRACTION', 'IMAGE_HEIGHTS',
            'IMAGE_WIDTHS', 'DIFFICULTIES', 'HARD_SLIP_RATE', 'HARD_SLIP_FRACTION', 'DEFAULT_PATIENTS',
-           'check_difficulty', 'synth_patient', 'spine_chain_mm', 'chain_corners', 'spine_shapes_mm', 'patient_labels',
-           'synth_geometry', 'draw_shapes', 'soft_tissue', 'render_geometry', 'synth_sample', 'edge_profile',
-           'edge_step_offset', 'facing_contrast', 'patient_seed', 'synthetic_stem', 'write_synthetic_dataset',
-           'default_cache_dir', 'synthetic_root', 'show_synthetic_gallery', 'hard_features', 'hard_angles',
-           'hard_shapes', 'hard_finish', 'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
+           'check_difficulty', 'synth_patient', 'patient_labels', 'synth_geometry', 'soft_tissue', 'render_geometry',
+           'synth_sample', 'edge_profile', 'edge_step_offset', 'facing_contrast', 'patient_seed', 'synthetic_stem',
+           'write_synthetic_dataset', 'default_cache_dir', 'synthetic_root', 'show_synthetic_gallery',
+           'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
 
 # %% ../nbs/00a_synthetic.ipynb #b0b56f4e
 GENERATOR_VERSION = '2'     # bump when the drawn images or CSVs change: cached sets are keyed by it
@@ -43,16 +43,11 @@ def check_difficulty(difficulty: str) -> str:
     if difficulty not in DIFFICULTIES: raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
     return difficulty
 
-def _rng(seed: int, *keys: int) -> np.random.Generator:
-    "An independent random stream for `seed` and a purpose key."
-    if int(seed) < 0: raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    return np.random.default_rng([int(seed), *keys])
-
 def synth_patient(seed: int, difficulty: str = 'default') -> dict:
     """Sex, age, body size and the (at most one) slip of the synthetic patient `seed`; shared by its AP and LA films.
     A `hard` patient slips more often, and further: up to Meyerding grade III."""
     hard = check_difficulty(difficulty) == 'hard'
-    r = _rng(seed, 0)
+    r = random_stream(seed, 0)
     sex = 'F' if r.random() < 0.5 else 'M'
     age = int(r.integers(20, 91))
     size = float(np.clip(r.normal(1.0 if sex == 'M' else 0.93, 0.04), 0.82, 1.12))
@@ -63,127 +58,6 @@ def synth_patient(seed: int, difficulty: str = 'default') -> dict:
     slip = dict(code=code, view=SLIP_CODE_VIEW[code], disc=disc, disc_name=DISCS[disc], fraction=frac,
                 name=SLIP_NAMES[code]) if has_slip else None
     return dict(seed=int(seed), sex=sex, age=age, size=size, slip=slip)
-
-# %% ../nbs/00a_synthetic.ipynb #9f49f06a
-def _e(phi): return np.stack([np.cos(phi), -np.sin(phi)], -1)     # along an endplate, left -> right
-def _up(phi): return np.stack([-np.sin(phi), -np.cos(phi)], -1)   # up the spine, normal to the endplate
-
-# chain rows: 0,1 T12 upper/lower; 2..11 L1 upper .. L5 lower; 12 S1 upper. Bodies 0..5 = T12..L5, discs 0..5 = T12/L1..L5/S1
-_BODY_H = np.array([23.5, 25, 26.5, 27.5, 28, 27.5])
-_DISC_H = np.array([6, 7, 8, 9, 10, 10.5])
-_WIDTH = {'AP': np.array([35, 37, 39.5, 42, 44.5, 47, 48.]), 'LA': np.array([28.5, 29.5, 31, 32.5, 34, 35, 36.])}
-_LA_DISC_WEDGE = np.array([3, 4, 6, 8, 11, 14.])   # degrees, lordotic (anterior taller)
-_LA_BODY_WEDGE = np.array([-3, -1, 0, 2, 4, 6.])
-
-def spine_chain_mm(view: str, patient: dict, r: np.random.Generator, hard: dict | None = None) -> dict:
-    """Endplate midpoints `mid` (13,2), angles `phi` (13,) and widths `width` (13,) in mm, rows T12 upper .. S1 upper.
-    `hard`: the `hard_features` of the film, which bend the spine further."""
-    view, size = check_view(view), patient['size']
-    deg = np.pi / 180
-    if view == 'LA':
-        slope = np.clip(r.normal(40, 6), 25, 55)                              # sacral slope
-        lordosis = np.clip(slope + r.normal(12, 5), 30, 75)                   # L1 upper to S1 upper, follows the slope
-        k = lordosis / (_LA_DISC_WEDGE[1:].sum() + _LA_BODY_WEDGE[1:].sum())
-        dwedge = (_LA_DISC_WEDGE * k + r.normal(0, 1, 6)) * deg
-        bwedge = (_LA_BODY_WEDGE * k + r.normal(0, 1, 6)) * deg
-        phi = np.empty(13); phi[12] = slope * deg
-        for d in range(5, -1, -1):
-            phi[2 * d + 1] = phi[2 * d + 2] - dwedge[d]; phi[2 * d] = phi[2 * d + 1] - bwedge[d]
-    else:
-        a0, a1, ph = r.normal(0, 2), r.normal(0, 3.5), r.uniform(0, 2 * np.pi)
-        phi = (a0 + a1 * np.cos(np.pi * np.arange(13) / 12 * 1.3 + ph) + r.normal(0, 0.7, 13)) * deg
-    if hard is not None: phi = hard_angles(view, phi, hard)
-    wd = _WIDTH[view] * size * r.normal(1, 0.03, 7)                 # T12 upper, then one width per disc
-    width = np.concatenate([wd[:1], np.repeat(wd[1:], 2)])          # facing endplates share a width
-    ageing = np.clip((patient['age'] - 20) / 70 * r.uniform(0, 0.25 + 0.05 * np.arange(6)), 0, 0.5)
-    disc_h = _DISC_H * size * r.normal(1, 0.05, 6) * (1 - ageing) * (0.85 if view == 'AP' else 1.0)
-    body_h = _BODY_H * size * r.normal(1, 0.03, 6)
-    shift = r.uniform(-0.015, 0.015, 6)                              # natural offsets, well below a slip
-    slip = patient['slip']
-    if slip is not None and slip['view'] == view:
-        d = slip['disc'] + 1
-        shift[d] = SLIP_SIGN[slip['code']] * slip['fraction']
-        disc_h[d] *= 0.8
-    mid = np.zeros((13, 2))
-    for d in range(5, -1, -1):
-        lo, hi = 2 * d + 2, 2 * d + 1
-        mid[hi] = mid[lo] + disc_h[d] * _up(phi[lo]) + shift[d] * width[lo] * _e(phi[lo])
-        mid[2 * d] = mid[hi] + body_h[d] * _up((phi[2 * d] + phi[hi]) / 2)
-    return dict(mid=mid, phi=phi, width=width, body_h=body_h, disc_h=disc_h, shift=shift)
-
-def chain_corners(chain: dict) -> np.ndarray:
-    "Left and right corners (13, 2, 2) of every endplate of a chain."
-    half = (chain['width'] / 2)[:, None] * _e(chain['phi'])
-    return np.stack([chain['mid'] - half, chain['mid'] + half], 1)
-
-# %% ../nbs/00a_synthetic.ipynb #aa730b7b
-def _poly(pts, fill, rim=0., rim_mm=1.0, soft_mm=0., tex=0.1):
-    return dict(kind='poly', pts=np.asarray(pts, float), fill=fill, rim=rim, rim_mm=rim_mm, soft_mm=soft_mm, tex=tex)
-
-def _ellipse(c, a, b, ang, fill, rim=0., rim_mm=1.0, soft_mm=0., tex=0.1):
-    return dict(kind='ellipse', c=np.asarray(c, float), ax=(float(a), float(b)), ang=float(ang),
-                fill=fill, rim=rim, rim_mm=rim_mm, soft_mm=soft_mm, tex=tex)
-
-def _body_frame(q):
-    "Centre, unit right / down vectors, width, height and angle of a body quad [UL, UR, LR, LL]."
-    ul, ur, lr, ll = q
-    e = (ur - ul) + (lr - ll); e = e / np.linalg.norm(e)
-    dn = np.array([-e[1], e[0]])
-    w = (np.linalg.norm(ur - ul) + np.linalg.norm(lr - ll)) / 2
-    h = abs(np.dot((ll + lr - ul - ur) / 2, dn))
-    return q.mean(0), e, dn, w, h, math.atan2(e[1], e[0])
-
-def spine_shapes_mm(view: str, corners: np.ndarray, r: np.random.Generator, density: float = 1.0) -> list:
-    "Everything drawn for a spine, in mm, from the endplate corners (13,2,2) of its chain; `density` scales the bodies."
-    view = check_view(view)
-    quads = [np.array([corners[2 * b, 0], corners[2 * b, 1], corners[2 * b + 1, 1], corners[2 * b + 1, 0]]) for b in range(6)]
-    bone = r.uniform(0.26, 0.34) * density; rim = r.uniform(0.18, 0.28) * density
-    shapes = [_poly(q, bone, rim, rim_mm=r.uniform(0.9, 1.6), tex=0.35) for q in quads]
-    s1l, s1r = corners[12]; s1m = (s1l + s1r) / 2; w1 = np.linalg.norm(s1r - s1l)
-    e1 = (s1r - s1l) / w1; d1 = np.array([-e1[1], e1[0]])
-    if view == 'AP':
-        tp_len = np.array([8, 15, 20, 27, 22, 20.]) * r.normal(1, 0.1, 6)
-        for b, q in enumerate(quads):
-            c, e, dn, w, h, ang = _body_frame(q)
-            for s in (-1, 1):
-                shapes.append(_ellipse(c + s * 0.31 * w * e - 0.18 * h * dn, 0.085 * w, 0.15 * h, ang, 0.05, 0.16, 1.5))
-                L, t = tp_len[b], math.tan(math.radians(8 if b < 5 else 20))
-                x0, x1 = 0.42 * w, 0.5 * w + L
-                pts = [c + s * x0 * e - 0.15 * h * dn, c + s * x1 * e - (0.12 * h + t * L) * dn,
-                       c + s * x1 * e - (0.0 * h + t * L) * dn, c + s * x0 * e + 0.02 * h * dn]
-                shapes.append(_poly(pts, 0.11, 0.06, 1.0))
-            shapes.append(_ellipse(c + 0.3 * h * dn, 0.06 * w, 0.28 * h, ang, 0.08, 0.1, 1.2))
-            if b == 0:   # 12th ribs from T12
-                for s in (-1, 1):
-                    shapes.append(_ellipse(c + s * (0.5 * w + 38) * e + 14 * dn, 48, 4.5, ang + s * math.radians(28), 0.09, 0.07, 1.0))
-        # sacrum: S1 body with its upper endplate, alae, tapering down; iliac wings beside it
-        shapes.append(_poly([s1l, s1r, s1r + 24 * d1, s1l + 24 * d1], 0.1, 0.16, 1.2, tex=0.3))
-        shapes.append(_poly([s1l - 0.75 * w1 * e1 + 5 * d1, s1l + 1 * d1, s1r + 1 * d1, s1r + 0.75 * w1 * e1 + 5 * d1,
-                             s1m + 0.25 * w1 * e1 + 95 * d1, s1m - 0.25 * w1 * e1 + 95 * d1], 0.14, 0.06, 1.0, tex=0.3))
-        ang1 = math.atan2(e1[1], e1[0])
-        for s in (-1, 1):
-            shapes.append(_ellipse(s1m + s * (1.45 * w1 + 28) * e1 + 10 * d1, 52, 78, ang1 + s * math.radians(22),
-                                   0.12, 0.12, 1.5, tex=0.3))
-    else:
-        for b, q in enumerate(quads):
-            c, e, dn, D, h, ang = _body_frame(q)
-            ur, lr = q[1], q[2]
-            wall = lambda t: ur + t * (lr - ur)
-            shapes.append(_poly([wall(0.12) - 1.0 * e, wall(0.12) + 0.42 * D * e - 0.03 * D * dn,
-                                 wall(0.5) + 0.42 * D * e, wall(0.5) - 1.0 * e], 0.13, 0.08, 1.0))        # pedicle
-            shapes.append(_ellipse(wall(0.3) + 0.55 * D * e, 0.2 * D, 0.55 * h, ang, 0.12, 0.1, 1.2))      # articular pillar
-            L = 0.95 * D * r.normal(1, 0.08)
-            tip = e * math.cos(math.radians(20)) + dn * math.sin(math.radians(20))
-            st, sb = wall(0.25) + 0.6 * D * e, wall(0.8) + 0.6 * D * e
-            shapes.append(_poly([st, st + L * tip + 0.1 * h * dn, sb + L * tip - 0.05 * h * dn, sb], 0.13, 0.1, 1.2))  # spinous
-        rot = math.radians(-12); ds = d1 * math.cos(rot) + e1 * math.sin(rot); es = e1 * math.cos(rot) - d1 * math.sin(rot)
-        bot = s1m + 95 * ds + 0.1 * w1 * es                        # the sacrum runs down and back, its tip curling forward
-        shapes.append(_poly([s1l, s1r, s1r + 30 * ds + 0.05 * w1 * es, bot + 0.2 * w1 * es, bot - 0.15 * w1 * es],
-                            bone * 0.8, rim, 1.3, tex=0.3))                                                          # sacrum
-        down = np.array([0., 1.])
-        shapes.append(_ellipse(s1m + 30 * down + 0.4 * w1 * e1, 60, 70, 0.3, 0.08, 0, soft_mm=4))                      # ilium
-        shapes.append(_ellipse(s1m + 115 * down - 25 * e1, 25, 25, 0, 0.1, 0.05, 2.0, soft_mm=3))                       # femoral head
-    return shapes
 
 # %% ../nbs/00a_synthetic.ipynb #9e1a8ce5
 def _sample_size(view, r, height=None, width=None):
@@ -211,7 +85,7 @@ def synth_geometry(view: str, seed: int, height: int | None = None, width: int |
     view = check_view(view)
     patient = synth_patient(seed, difficulty)
     hard = hard_features(view, seed) if difficulty == 'hard' else None
-    r = _rng(seed, 1 + VIEWS.index(view))
+    r = random_stream(seed, 1 + VIEWS.index(view))
     chain = spine_chain_mm(view, patient, r, hard)
     corners = chain_corners(chain)                                   # (13, 2, 2) mm
     density = 1 - (patient['age'] - 20) / 70 * r.uniform(0, 0.35)     # bones thin with age
@@ -258,62 +132,6 @@ def synth_geometry(view: str, seed: int, height: int | None = None, width: int |
                 chain_px=chain_corners(chain) @ A[:, :2].T + A[:, 2])
 
 # %% ../nbs/00a_synthetic.ipynb #baec61f4
-def _sdf(kind, sh, xs, ys):
-    "Signed distance in pixels (negative inside) of a shape on the pixel grid xs (w,), ys (h,)."
-    if kind == 'poly':
-        p = sh['pts_px']; q = np.roll(p, -1, 0); e = q - p
-        area = np.sum(p[:, 0] * q[:, 1] - q[:, 0] * p[:, 1])
-        n = np.stack([e[:, 1], -e[:, 0]], 1) * (1 if area > 0 else -1)
-        n = n / np.linalg.norm(n, axis=1, keepdims=True)
-        c = np.sum(n * p, 1)
-        d = None
-        for (nx, ny), ci in zip(n, c):
-            di = (xs[None, :] * nx - ci) + ys[:, None] * ny
-            d = di if d is None else np.maximum(d, di)
-        return d
-    (cx, cy), (a, b), ang = sh['c_px'], sh['ax_px'], sh['ang_px']
-    ca, sa = math.cos(ang), math.sin(ang)
-    X, Y = xs[None, :] - cx, ys[:, None] - cy
-    u, v = (X * ca + Y * sa) / a, (-X * sa + Y * ca) / b
-    k = np.sqrt(u * u + v * v) + 1e-6
-    g = np.sqrt((u / a) ** 2 + (v / b) ** 2) / k + 1e-9
-    return (k - 1) / g
-
-def _to_px(sh, A, ppm):
-    sh = dict(sh)
-    if sh['kind'] == 'poly':
-        sh['pts_px'] = sh['pts'] @ A[:, :2].T + A[:, 2]; lo, hi = sh['pts_px'].min(0), sh['pts_px'].max(0)
-    else:
-        sh['c_px'] = sh['c'] @ A[:, :2].T + A[:, 2]; sh['ax_px'] = (sh['ax'][0] * ppm, sh['ax'][1] * ppm)
-        sh['ang_px'] = sh['ang'] + math.atan2(A[1, 0], A[0, 0])
-        rr = max(sh['ax_px']); lo, hi = sh['c_px'] - rr, sh['c_px'] + rr
-    return sh, lo, hi
-
-def draw_shapes(canvas: np.ndarray, shapes: list, A: np.ndarray, blur_px: float, r: np.random.Generator):
-    "Add the densities of `shapes` (mm) into `canvas` (float32, H x W) in place, each within its own box."
-    H, W = canvas.shape
-    ppm = float(np.sqrt(abs(np.linalg.det(A[:, :2]))))
-    for sh in shapes:
-        tex = r.uniform(-0.5, 0.5, (10, 10)).astype(np.float32)      # fixed-size draws: independent of the film size
-        sh, lo, hi = _to_px(sh, A, ppm)
-        soft = max(1.0, sh['soft_mm'] * ppm)
-        pad = 2 + soft + 3 * blur_px
-        x0, y0 = max(0, int(math.floor(lo[0] - pad))), max(0, int(math.floor(lo[1] - pad)))
-        x1, y1 = min(W, int(math.ceil(hi[0] + pad)) + 1), min(H, int(math.ceil(hi[1] + pad)) + 1)
-        if x1 <= x0 or y1 <= y0: continue
-        xs, ys = np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32)
-        d = _sdf(sh['kind'], sh, xs, ys)
-        cov = np.clip(0.5 - d / soft, 0, 1)
-        val = cov * sh['fill']
-        if sh['tex']:
-            t = cv2.resize(tex, (x1 - x0, y1 - y0), interpolation=cv2.INTER_CUBIC)
-            val *= 1 + sh['tex'] * t
-        if sh['rim']:
-            rim_px = sh['rim_mm'] * ppm
-            val += sh['rim'] * cov * np.clip(d + rim_px + 0.5, 0, 1)
-        if blur_px > 0.3: val = cv2.GaussianBlur(val, (0, 0), blur_px)
-        canvas[y0:y1, x0:x1] += val
-
 def _smoothstep(x): x = np.clip(x, 0, 1); return x * x * (3 - 2 * x)
 
 def soft_tissue(geom: dict, r: np.random.Generator) -> np.ndarray:
@@ -353,7 +171,7 @@ def soft_tissue(geom: dict, r: np.random.Generator) -> np.ndarray:
 def render_geometry(geom: dict) -> np.ndarray:
     "The 8-bit grayscale film (H, W) of a geometry from `synth_geometry`."
     meta = geom['meta']; H, W = meta['size']; rp = meta['render']
-    r = _rng(meta['seed'], 11 + VIEWS.index(meta['view']))
+    r = random_stream(meta['seed'], 11 + VIEWS.index(meta['view']))
     soft = soft_tissue(geom, r)
     canvas = cv2.resize(soft, (W, H), interpolation=cv2.INTER_CUBIC)
     draw_shapes(canvas, geom['shapes'], geom['A'], rp['blur_mm'] * meta['px_per_mm'], r)
@@ -517,138 +335,6 @@ def show_synthetic_gallery(n: int = 3, seed: int = 0, root=None, max_size: int =
             ax.set_axis_off()
     fig.tight_layout()
     return fig
-
-# %% ../nbs/00a_synthetic.ipynb #6cac7125
-def hard_features(view: str, seed: int) -> dict:
-    """What makes one hard film hard, drawn from the film's own random stream (so the default films never change):
-    the pose of the spine (scoliosis on AP, flattened or deepened lordosis on LA, wedge-shaped bodies), what lies on
-    the bodies (osteophytes, double endplate contours, bowel gas, the pelvis, now and then metal), the field of view
-    (where L1 sits, how large the spine is, thoracic vertebrae with ribs above it, the sacrum cut off) and the exposure
-    (low contrast, noise, blur, grid lines, collimation, a side marker)."""
-    view = check_view(view)
-    r = _rng(seed, 30 + VIEWS.index(view))
-    some = lambda p, lo, hi, n: np.where(r.random(n) < p, r.uniform(lo, hi, n), 0.0)
-    return dict(
-        seed=int(seed), view=view,
-        curve_deg=float(r.normal(0, 7)) if view == 'AP' else 0.0, curve_phase=float(r.uniform(0, 2 * np.pi)),
-        lordosis_scale=float(r.uniform(0.45, 1.45)) if view == 'LA' else 1.0,
-        wedge_deg=some(0.25, 4, 15, 6) * np.where(r.random(6) < 0.5, -1, 1) ** (view == 'AP'),
-        osteophyte_mm=some(0.3, 1.5, 5, 24).reshape(6, 2, 2),         # body T12..L5, upper/lower endplate, left/right
-        double_mm=some(0.45, 0.8, 3, 13), double_tilt_deg=r.normal(0, 2, 13),
-        fov_frac=float(r.uniform(0.36, 0.72)), l1_top=float(r.uniform(0.03, 0.5)), cx=float(r.uniform(0.3, 0.7)),
-        tilt_deg=float(r.normal(0, 4)), thoracic=int(r.integers(1, 3)),
-        render=dict(contrast=r.uniform(0.35, 0.62), offset=r.uniform(0.0, 0.12), gamma=r.uniform(0.7, 1.5),
-                    noise=r.uniform(0.015, 0.04), blur_mm=r.uniform(0.25, 0.6), tissue=r.uniform(0.35, 0.55),
-                    gas=r.uniform(0.12, 0.35), heel=r.uniform(-0.3, 0.3)),
-        gas_blobs=int(r.integers(1, 7)), pelvis_up_mm=float(r.uniform(5, 45)), pelvis_density=float(r.uniform(1.0, 1.8)),
-        collimation=some(0.5, 0.02, 0.12, 4), collimation_bright=bool(r.random() < 0.5),   # left, top, right, bottom
-        metal=bool(r.random() < 0.12), metal_body=int(r.integers(2, 5)),
-        grid=float(r.uniform(0.01, 0.03)) if r.random() < 0.3 else 0.0, grid_period=float(r.uniform(2.2, 4.0)),
-        marker=int(r.integers(0, 4)) if r.random() < 0.6 else -1)
-
-def hard_angles(view: str, phi: np.ndarray, h: dict) -> np.ndarray:
-    "Endplate angles (13,) of a hard film: a scoliotic curve (AP) or a flattened / deepened lordosis (LA), wedged bodies."
-    deg = np.pi / 180
-    if view == 'AP': phi = phi + h['curve_deg'] * deg * np.sin(np.pi * np.arange(13) / 12 * 1.5 + h['curve_phase'])
-    else: phi = phi[12] - (phi[12] - phi) * h['lordosis_scale']
-    phi = phi.copy(); phi[0:12:2] += h['wedge_deg'] * deg        # the upper endplate of a wedged body turns
-    return phi
-
-# %% ../nbs/00a_synthetic.ipynb #2af16688
-def _frame(corners, row):
-    "Left corner, right corner, unit vector along and unit vector up (normal) of endplate `row` of a chain's corners."
-    a, b = corners[row]; e = (b - a) / np.linalg.norm(b - a)
-    return a, b, e, np.array([e[1], -e[0]])
-
-def hard_shapes(view: str, corners: np.ndarray, h: dict, density: float = 1.0) -> list:
-    "What a hard film draws on top of the spine, in mm: thoracic vertebrae and ribs, osteophytes, double contours, gas, pelvis, metal."
-    r = _rng(h['seed'], 50 + VIEWS.index(view))
-    shapes = []
-    a, b, e, up = _frame(corners, 0)                                   # T12 upper endplate
-    t12h = np.dot((corners[0].mean(0) - corners[1].mean(0)), up)
-    quad = np.array([a, b, corners[1, 1], corners[1, 0]])
-    for k in range(1, h['thoracic'] + 1):                             # T11 (and T10) above, each with its ribs
-        q = quad.mean(0) + (quad - quad.mean(0)) * 0.96 ** k + k * (t12h + 6) * up
-        shapes.append(_poly(q, r.uniform(0.24, 0.32) * density, r.uniform(0.15, 0.25) * density, 1.2, tex=0.35))
-        c = q.mean(0); w = np.linalg.norm(q[1] - q[0])
-        for s in (-1, 1):
-            if view == 'AP':
-                shapes.append(_ellipse(c + s * (0.5 * w + 55) * e - 12 * up, 70, 5, math.atan2(e[1], e[0]) + s * math.radians(35),
-                                       0.09, 0.07, 1.0))
-            else:
-                shapes.append(_ellipse(c + 40 * e - 5 * up + s * 8 * up, 60, 4, math.atan2(e[1], e[0]) + s * 0.4, 0.06, 0.05, 1.0))
-    for body in range(6):                                             # osteophytes: bony spurs beyond the corners
-        for side, row in enumerate((2 * body, 2 * body + 1)):
-            a, b, e, up = _frame(corners, row)
-            vert = up if side == 0 else -up                           # away from the body
-            for c, (p, out) in enumerate(((a, -e), (b, e))):
-                L = h['osteophyte_mm'][body, side, c]
-                if L > 0: shapes.append(_poly([p - 3 * vert, p + 0.6 * L * out, p + L * out + 0.7 * L * vert], 0.22, 0.12, 0.8, tex=0.2))
-    for row in range(13):                                             # a second, fainter contour of an endplate
-        d = h['double_mm'][row]
-        if d <= 0: continue
-        a, b, e, up = _frame(corners, row)
-        inward = -up if row % 2 == 0 else up
-        w = np.linalg.norm(b - a); tilt = math.tan(math.radians(h['double_tilt_deg'][row])) * w
-        a2, b2 = a + d * inward, b + (d + tilt) * inward
-        shapes.append(_poly([a2, b2, b2 + 0.8 * inward, a2 + 0.8 * inward], 0.1, 0, tex=0))
-    mids = corners[2:13].mean(1)
-    for _ in range(h['gas_blobs']):                                   # bowel gas over the bodies
-        c = mids[r.integers(0, len(mids))] + r.normal(0, 12, 2)
-        shapes.append(_ellipse(c, r.uniform(6, 22), r.uniform(5, 16), r.uniform(0, np.pi), -r.uniform(0.05, 0.16), soft_mm=r.uniform(2, 5), tex=0.3))
-    s1l, s1r, e1, up1 = _frame(corners, 12); s1m = (s1l + s1r) / 2; w1 = np.linalg.norm(s1r - s1l)
-    ang1, lift = math.atan2(e1[1], e1[0]), h['pelvis_up_mm']
-    if view == 'AP':                                                  # iliac wings higher and denser, over L5 and S1
-        for s in (-1, 1):
-            shapes.append(_ellipse(s1m + s * (1.2 * w1 + 22) * e1 - (lift - 10) * up1, 50, 75, ang1 + s * math.radians(25),
-                                   0.07 * h['pelvis_density'], 0.1, 1.5, soft_mm=2, tex=0.3))
-    else:
-        shapes.append(_ellipse(s1m - (lift - 25) * up1 + 0.3 * w1 * e1, 62, 72, 0.3, 0.06 * h['pelvis_density'], 0.05, 1.5, soft_mm=4))
-    if h['metal']:                                                    # pedicle screws in two bodies, joined by rods
-        heads = []
-        for body in (h['metal_body'], h['metal_body'] + 1):
-            a, b, e, up = _frame(corners, 2 * body)
-            q = (a + corners[2 * body + 1, 0] + b + corners[2 * body + 1, 1]) / 4
-            hb = np.dot(corners[2 * body].mean(0) - corners[2 * body + 1].mean(0), up)
-            w = np.linalg.norm(b - a)
-            for s in ((-1, 1) if view == 'AP' else (1,)):
-                base = q + s * 0.3 * w * e if view == 'AP' else q + 0.55 * w * e
-                tip = q + s * 0.05 * w * e if view == 'AP' else q - 0.25 * w * e
-                n = (tip - base) / np.linalg.norm(tip - base); m = np.array([-n[1], n[0]])
-                shapes.append(_poly([base + 2.5 * m, tip + 1.5 * m, tip - 1.5 * m, base - 2.5 * m], 0.9, 0, tex=0))
-                heads.append((s, base, hb))
-        for s in ((-1, 1) if view == 'AP' else (1,)):
-            pts = [p for side, p, _ in heads if side == s]
-            top, bot = pts[0], pts[-1]; n = (bot - top) / np.linalg.norm(bot - top); m = np.array([-n[1], n[0]])
-            shapes.append(_poly([top - 6 * n + 2 * m, bot + 6 * n + 2 * m, bot + 6 * n - 2 * m, top - 6 * n - 2 * m], 0.8, 0, tex=0))
-    return shapes
-
-def hard_finish(img: np.ndarray, keypoints: np.ndarray, h: dict) -> np.ndarray:
-    "The exposure of a hard film: vertical grid lines, collimation edges that stop short of the corners, a side marker."
-    r = _rng(h['seed'], 60 + VIEWS.index(h['view']))
-    H, W = img.shape
-    out = img.astype(np.float32)
-    if h['grid']: out += 255 * h['grid'] * np.sin(2 * np.pi * np.arange(W) / h['grid_period'])[None, :]
-    lo, hi = keypoints.min(0), keypoints.max(0)
-    room = (lo[0] - 0.03 * W, lo[1] - 0.03 * H, W - 1 - hi[0] - 0.03 * W, H - 1 - hi[1] - 0.03 * H)   # left, top, right, bottom
-    value = r.uniform(225, 250) if h['collimation_bright'] else r.uniform(5, 25)
-    x, y = np.arange(W)[None, :], np.arange(H)[:, None]           # distances from each edge broadcast over the film
-    for side, frac in enumerate(h['collimation']):
-        n = min(frac * (W if side % 2 == 0 else H), room[side])
-        if n < 2: continue
-        dist = (x, y, W - 1 - x, H - 1 - y)[side]
-        a = np.clip((n - dist) / 2 + 0.5, 0, 1)
-        out = out * (1 - a) + value * a
-    out = np.clip(out + r.normal(0, 1.5, out.shape), 0, 255).astype(np.uint8)
-    if h['marker'] >= 0:
-        s = max(12, int(0.05 * min(H, W)))
-        x0 = int(0.03 * W) if h['marker'] % 2 == 0 else int(0.97 * W) - s
-        y0 = int(0.03 * H) if h['marker'] < 2 else int(0.97 * H) - s
-        box = np.array([[x0, y0], [x0 + s, y0 + s]])
-        if not ((keypoints >= box[0] - 2) & (keypoints <= box[1] + 2)).all(1).any():
-            out[y0:y0 + s, x0:x0 + s] = 235
-            cv2.putText(out, 'LR'[h['marker'] % 2], (x0 + s // 5, y0 + 4 * s // 5), cv2.FONT_HERSHEY_SIMPLEX, s / 30, 30, max(1, s // 10))
-    return out
 
 # %% ../nbs/00a_synthetic.ipynb #9bb24846
 def dataset_summary(root) -> dict:
