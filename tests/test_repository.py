@@ -54,3 +54,11 @@ def test_modules_import_only_the_chapters_before_them():
                 wrong.append(f'{mod} imports {node.module} by absolute name')
     assert not wrong, wrong
 
+
+
+def test_the_docs_sidebar_lists_every_chapter_in_order():
+    "quarto cannot run here: the sidebar (in both copies of `_quarto.yml`) must name each notebook, index first, then the book's order."
+    chapters = ['index.ipynb'] + sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb') if p.name != 'index.ipynb')
+    for f in (ROOT/'nbs'/'_quarto.yml', ROOT/'_quarto.yml'):
+        lines = f.read_text().split('    contents:\n')[1].split('\n\n')[0].splitlines()
+        assert [l.strip()[2:] for l in lines if l.strip().startswith('- ')] == chapters, f
