@@ -15,13 +15,15 @@ import torch
 
 from .anatomy import check_view
 from .data import atomic_write_bytes
-from .model import create_maht_net
+from .dataloaders import DataConfig, AugmentConfig
+from .model import ModelConfig, create_maht_net
+from .loss import LossConfig
 
 # %% auto #0
-__all__ = ['GRAD_CLIP', 'MONITORS', 'MODEL_PRESETS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'PLAIN_TYPES',
-           'read_config_file', 'TrainConfig', 'CheckpointError', 'numpy_rng_state', 'set_numpy_rng_state',
-           'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason', 'load_checkpoint', 'convert_checkpoint',
-           'checkpoint_model', 'load_model']
+__all__ = ['GRAD_CLIP', 'MONITORS', 'CONFIG_SECTIONS', 'MODEL_PRESETS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS',
+           'PLAIN_TYPES', 'read_config_file', 'OptimConfig', 'RunConfig', 'TrainConfig', 'CheckpointError',
+           'numpy_rng_state', 'set_numpy_rng_state', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason',
+           'load_checkpoint', 'convert_checkpoint', 'checkpoint_model', 'load_model']
 
 # %% ../nbs/02a_config.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
@@ -37,55 +39,33 @@ def read_config_file(path) -> dict:
     return d
 
 @dataclass
-class TrainConfig:
-    "Every hyperparameter of a MAHT-Net training run."
-    view: str = 'AP'
-    data_dir: str | None = None          # None: data/buu-lspine when it exists, else the synthetic set
-    image_size: int = 512
-    batch_size: int = 4
-    epochs: int = 100
-    lr: float = 1e-4
+class OptimConfig:
+    "How a run optimises, schedules, stops and keeps checkpoints (a section of `TrainConfig`)."
+    epochs: int = 100                    # training epochs
+    lr: float = 1e-4                     # peak learning rate of AdamW
     weight_decay: float = 1e-4           # on weights only: norms, biases, embeddings and queries never decay
-    grad_clip: float | None = GRAD_CLIP   # largest gradient norm; None: no clipping
-    warmup_epochs: int = 5
-    min_lr: float = 1e-6
-    heatmap_weight: float = 1.0
-    offset_weight: float = 0.1
-    anatomical_weight: float = 0.05
-    heatmap_sigma: float = 4.0           # input pixels
-    anatomical_margin: float = 5.0       # input pixels at a 512 px input, scaled with the input height
-    flip: float | None = None            # None: 0.5 for AP, 0 for LA
-    rotate: float = 10.0
-    scale: tuple = (0.9, 1.1)
-    brightness: float = 0.1
-    contrast: float = 0.2
-    noise: float = 0.02
-    patience: int = 20
+    grad_clip: float | None = GRAD_CLIP  # largest gradient norm; None: no clipping
+    warmup_epochs: int = 5               # linear warmup, then cosine down to `min_lr`
+    min_lr: float = 1e-6                 # learning rate at the end of the cosine
+    patience: int = 20                   # epochs without a better `monitor` before stopping early
     monitor: str = 'mre_mm'              # what picks best.pth and stops early: mre_mm, mre_px, level_id, valid_loss
-    checkpoint_every: int = 10
-    amp: bool | None = None              # None: on for CUDA only
-    device: str | None = None            # None: MPS > CUDA > CPU
-    num_workers: int | None = None
-    seed: int = 42
-    experiment_name: str | None = None
-    output_dir: str = 'experiments/results'
-    max_items: int | None = None         # cap on images per split, for quick runs
-    spacing: str | float | None = None   # mm per pixel: number or stem,spacing_mm CSV; None: 0.2
-    # the model
-    backbone: str = 'efficientnet_v2_s'
-    pretrained: str | None = 'imagenet' # 'imagenet', 'none' or a local state dict; presets small/tiny: 'none'
-    freeze_stages: int = 0
-    stride: int = 4
-    d_model: int = 256
-    bridge_layers: int = 4
-    vam_layers: int = 3
-    n_heads: int = 8
-    ffn_dim: int = 1024
-    dropout: float = 0.1
+    checkpoint_every: int = 10           # keep epoch_NNN.pth every this many epochs
+    amp: bool | None = None              # mixed precision; None: on for CUDA only
 
-    MODEL_KEYS = ('backbone', 'pretrained', 'freeze_stages', 'stride', 'd_model', 'bridge_layers', 'vam_layers',
-                  'n_heads', 'ffn_dim', 'dropout')
+@dataclass
+class RunConfig:
+    "Where a run lives and runs (a section of `TrainConfig`)."
+    experiment_name: str | None = None   # the run folder's name; None: maht_net_<view>_<date>_<time>
+    output_dir: str = 'experiments/results'   # runs are kept in output_dir/experiment_name
+    device: str | None = None            # cpu, cuda or mps; None: MPS > CUDA > CPU
 
+CONFIG_SECTIONS = dict(data=DataConfig, augmentation=AugmentConfig, model=ModelConfig, loss=LossConfig,
+                       optimisation=OptimConfig, run=RunConfig)
+
+@dataclass
+class TrainConfig(RunConfig, OptimConfig, LossConfig, ModelConfig, AugmentConfig, DataConfig):
+    """Every setting of a MAHT-Net training run: the fields of its sections (`CONFIG_SECTIONS`), flat. Each section's
+    defaults are written once, in the chapter that uses them."""
     def __post_init__(self):
         self.view = check_view(self.view)
         self.scale = tuple(self.scale)
@@ -93,9 +73,14 @@ class TrainConfig:
         if self.experiment_name is None:
             self.experiment_name = f"maht_net_{self.view}_{datetime.now():%Y%m%d_%H%M%S}"
 
+    def section(self, name: str):    # one of `CONFIG_SECTIONS`: data, augmentation, model, loss, optimisation, run
+        "The settings of one section, as that section's own dataclass."
+        cls = CONFIG_SECTIONS[name]
+        return cls(**{f.name: getattr(self, f.name) for f in fields(cls)})
+
     def model_config(self) -> dict:
         "Keyword arguments of `create_maht_net` for this run."
-        return dict(view=self.view, **{k: getattr(self, k) for k in self.MODEL_KEYS})
+        return dict(view=self.view, **asdict(self.section('model')))
 
     @property
     def run_dir(self) -> Path: return Path(self.output_dir)/self.experiment_name
@@ -104,7 +89,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> 'TrainConfig':
-        "A config from a dict; unknown keys are an error that names them."
+        "A config from a flat dict (as `to_dict` and config.json), or one grouped by section; unknown keys are an error naming them."
+        d = {k: v for s, x in d.items() for k, v in (x.items() if s in CONFIG_SECTIONS and isinstance(x, dict) else [(s, x)])}
         known = {f.name for f in fields(cls)}
         extra = set(d) - known
         if extra: raise ValueError(f"unknown config keys: {sorted(extra)}")
@@ -120,7 +106,7 @@ class TrainConfig:
 
 # %% ../nbs/02a_config.ipynb #b4244e0c
 MODEL_PRESETS = {
-    'full': dict(backbone='efficientnet_v2_s', d_model=256, bridge_layers=4, vam_layers=3, n_heads=8, ffn_dim=1024),
+    'full': {k: getattr(ModelConfig, k) for k in ('backbone', 'd_model', 'bridge_layers', 'vam_layers', 'n_heads', 'ffn_dim')},
     'small': dict(backbone='resnet18', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4, ffn_dim=512, lr=1e-3,
                   pretrained='none'),
     'tiny': dict(backbone='mobilenet_v3_small', d_model=64, bridge_layers=1, vam_layers=1, n_heads=4, ffn_dim=128, lr=1e-3,
@@ -192,7 +178,7 @@ def load_checkpoint(path) -> dict:
         if zipfile.is_zipfile(path):
             raise CheckpointError(f"{path}: cannot be read safely: {unsafe_reason(path, e)}; {convert_hint(path)}") from None
         raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)") from None
-    except Exception as e:
+    except Exception:
         raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)") from None
     if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a maht_net training checkpoint")

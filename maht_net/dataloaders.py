@@ -21,10 +21,10 @@ from .data import (IMAGE_EXTS, ScanResult, load_image, parse_name, scan_dataset,
                            load_spacing, spacing_mm, plot_spine, plot_grid, atomic_write_bytes, cache_root)
 
 # %% auto #0
-__all__ = ['CACHE_FORMAT', 'DEFAULT_FLIP', 'as_hw', 'Letterbox', 'letterbox', 'file_digest', 'ImageCache', 'affine_matrices',
-           'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment', 'best_device', 'SpineDataset',
-           'is_synthetic', 'resolve_data_dir', 'DataCheck', 'check_dataset', 'maht_check_data', 'report_problems',
-           'SpineDL', 'SpineDataLoaders', 'spine_dataloaders']
+__all__ = ['CACHE_FORMAT', 'DEFAULT_FLIP', 'as_hw', 'Letterbox', 'letterbox', 'file_digest', 'ImageCache', 'AugmentConfig',
+           'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment', 'best_device',
+           'SpineDataset', 'is_synthetic', 'resolve_data_dir', 'DataCheck', 'check_dataset', 'maht_check_data',
+           'DataConfig', 'report_problems', 'SpineDL', 'SpineDataLoaders', 'spine_dataloaders']
 
 # %% ../nbs/00c_dataloaders.ipynb #03af29a6
 def as_hw(image_size) -> tuple[int, int]:
@@ -124,6 +124,17 @@ class ImageCache:
             for p in (progress_bar(todo, leave=False) if progress else todo): self.get(p)
         return self
 
+# %% ../nbs/00c_dataloaders.ipynb #21b80127
+@dataclass
+class AugmentConfig:
+    "Keypoint-aware augmentation of the training batches: the one place its defaults are written."
+    flip: float | None = None      # probability of a horizontal flip (corners swapped); None: 0.5 on AP, 0 on LA
+    rotate: float = 10.0           # largest rotation about the image centre, in degrees either way
+    scale: tuple = (0.9, 1.1)      # range of the zoom factor about the image centre
+    brightness: float = 0.1        # largest brightness shift, a fraction of the full grey range
+    contrast: float = 0.2          # largest contrast change, a fraction
+    noise: float = 0.02            # standard deviation of Gaussian pixel noise, a fraction of the full grey range
+
 # %% ../nbs/00c_dataloaders.ipynb #5cb13984
 DEFAULT_FLIP = {'AP': 0.5, 'LA': 0.0}
 
@@ -171,8 +182,9 @@ class ToUnitFloat(ItemTransform):
 class SpineAugment(ItemTransform):
     "Keypoint-aware batch augmentation on the device: flip with corner swap, rotation, scale, brightness, contrast, noise."
     order, split_idx = 10, 0   # training batches only
-    def __init__(self, view: str, flip: float | None = None, rotate: float = 10.0, scale=(0.9, 1.1),
-                 brightness: float = 0.1, contrast: float = 0.2, noise: float = 0.02):
+    def __init__(self, view: str, flip: float | None = AugmentConfig.flip, rotate: float = AugmentConfig.rotate,
+                 scale: tuple = AugmentConfig.scale, brightness: float = AugmentConfig.brightness,
+                 contrast: float = AugmentConfig.contrast, noise: float = AugmentConfig.noise):
         super().__init__()
         self.view = check_view(view)
         self.flip = DEFAULT_FLIP[self.view] if flip is None else float(flip)
@@ -341,6 +353,19 @@ def maht_check_data(argv=None) -> int:
     print(r)
     return r.status        # a console script exits with what its function returns
 
+# %% ../nbs/00c_dataloaders.ipynb #f9d8d61e
+@dataclass
+class DataConfig:
+    "Which films a run reads and how they are batched: the one place these defaults are written (a section of `TrainConfig`)."
+    view: str = 'AP'                    # 'AP' (20 corners) or 'LA' (22)
+    data_dir: str | None = None         # dataset root with AP/ and LA/; None: data/buu-lspine when it exists, else synthetic
+    image_size: int = 512               # the model's input size in pixels (films are letterboxed to it)
+    batch_size: int = 4                 # films per batch
+    num_workers: int | None = None      # DataLoader workers; None: up to 4 on CUDA, 0 on CPU and MPS
+    seed: int = 42                      # seed of the patient split and of training
+    max_items: int | None = None        # cap on films per split, for quick runs
+    spacing: str | float | None = None  # mm per original pixel: a number or a stem,spacing_mm CSV; None: 0.2
+
 # %% ../nbs/00c_dataloaders.ipynb #898bce33
 def report_problems(scan: ScanResult, log=print) -> list:
     "Tell `log` (a callable taking one line; None for silence) about every file a scan left out, one line each after a count; returns the (path, message) pairs."
@@ -378,16 +403,31 @@ class SpineDataLoaders(DataLoaders):
         out.problems, out.problem_lines = [], []
         return out
 
-def spine_dataloaders(data_dir=None, view: str = 'AP', image_size=512, bs: int = 4, seed: int = 42,
-                      valid_split: str = 'val', augment: bool = True, flip: float | None = None, rotate: float = 10.0,
-                      scale=(0.9, 1.1), brightness: float = 0.1, contrast: float = 0.2, noise: float = 0.02,
-                      num_workers: int | None = None, device=None, cache_dir=None, max_items: int | None = None,
-                      progress: bool = True, spacing=None, log=print) -> SpineDataLoaders:
+def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with AP/ and LA/; None: the default dataset
+                      view: str = DataConfig.view,         # 'AP' or 'LA'
+                      image_size=DataConfig.image_size,    # input size in pixels (an int, or (height, width))
+                      bs: int = DataConfig.batch_size,     # films per batch
+                      seed: int = DataConfig.seed,         # seed of the patient split
+                      valid_split: str = 'val',            # the split to validate on: 'val' or 'test'
+                      augment: bool = True,                # augment the training batches
+                      flip: float | None = AugmentConfig.flip,        # flip probability; None: 0.5 on AP, 0 on LA
+                      rotate: float = AugmentConfig.rotate,           # largest rotation, degrees
+                      scale: tuple = AugmentConfig.scale,             # range of the zoom factor
+                      brightness: float = AugmentConfig.brightness,   # largest brightness shift
+                      contrast: float = AugmentConfig.contrast,       # largest contrast change
+                      noise: float = AugmentConfig.noise,             # standard deviation of pixel noise
+                      num_workers: int | None = DataConfig.num_workers,   # None: up to 4 on CUDA, 0 on CPU and MPS
+                      device=None,                         # where batches go; None: MPS, else CUDA, else CPU
+                      cache_dir=None,                      # image cache folder; None: $MAHT_NET_CACHE or ~/.cache/maht_net
+                      max_items: int | None = DataConfig.max_items,   # cap on films per split, for quick runs
+                      progress: bool = True,               # show a progress bar while the cache is built
+                      spacing=DataConfig.spacing,          # mm per original pixel: number, {stem: mm} or CSV; None: 0.2
+                      log=print,                           # told every left-out film, one line each; None: silence
+                     ) -> SpineDataLoaders:
     """fastai DataLoaders for one view: the 'train' split and `valid_split`, images cached at `image_size`,
-    keypoint-aware augmentation on the training batches. A batch is (images, keypoints, mm per input pixel).
-    `spacing`: mm per original pixel (number, {stem: mm} or a `stem,spacing_mm` CSV); default 0.2.
-    Every file the scan leaves out is reported through `log` (default `print`; one line each, after a count) and kept
-    as `(path, message)` pairs in the result's `problems`; the good files are used."""
+    keypoint-aware augmentation on the training batches. A batch is (images, keypoints, mm per input pixel). Every file
+    the scan leaves out is reported through `log` and kept as `(path, message)` pairs in the result's `problems`; the
+    good files are used."""
     view, root = check_view(view), resolve_data_dir(data_dir)
     scan = scan_dataset(root, view)
     lines = []                                      # the report of left-out films, kept for the run's train.log

@@ -5,6 +5,7 @@
 # %% ../nbs/02_loss.ipynb #3859f200
 from __future__ import annotations
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -14,7 +15,7 @@ from .codec import HeatmapCodec, soft_argmax
 
 # %% auto #0
 __all__ = ['MARGIN_REFERENCE_SIZE', 'peak_index', 'focal_heatmap_loss', 'offset_loss', 'anatomical_loss', 'anatomical_margins',
-           'maht_net_loss', 'MAHTNetLoss']
+           'LossConfig', 'maht_net_loss', 'MAHTNetLoss']
 
 # %% ../nbs/02_loss.ipynb #8bd21a94
 def peak_index(hm_xy, size) -> torch.Tensor:
@@ -69,12 +70,29 @@ def anatomical_margins(n_rows: int, margin: float, input_height: int, device=Non
     if n_rows == n_edges('LA'): m[-1] = -math.inf     # no vertical constraint for L5/S1 on lateral films
     return m
 
+# %% ../nbs/02_loss.ipynb #4f92ad91
+@dataclass
+class LossConfig:
+    "The loss terms' weights and the anatomical margin: the one place their defaults are written (a section of `TrainConfig`)."
+    heatmap_weight: float = 1.0        # weight of the focal heatmap term
+    offset_weight: float = 0.1         # weight of the soft-argmax offset term
+    anatomical_weight: float = 0.05    # weight of the anatomical order term
+    anatomical_margin: float = 5.0     # the order term's margin, input pixels at a 512 px input (scaled with the height)
+
 # %% ../nbs/02_loss.ipynb #95df38c0
-def maht_net_loss(logits, keypoints, codec: HeatmapCodec = HeatmapCodec(), margin: float = 5.0,
-                  heatmap_weight: float = 1.0, offset_weight: float = 0.1, anatomical_weight: float = 0.05,
-                  alpha: float = 2., beta: float = 4., soft_beta: float = 1., soft_radius: int | None = None) -> dict:
-    """All loss terms for heatmap `logits` [B,K,h,w] and `keypoints` [B,K,2] in input pixels, targets drawn by `codec`:
-    a dict of `total` (weighted sum), `focal`, `offset`, `anatomical` (tensors) and `n_visible` (visible keypoints)."""
+def maht_net_loss(logits,                    # [B, K, h, w] heatmap logits of the model
+                  keypoints,                 # [B, K, 2] true corners, in input pixels
+                  codec: HeatmapCodec = HeatmapCodec(),   # draws the Gaussian targets (stride, sigma)
+                  margin: float = LossConfig.anatomical_margin,        # the order term's margin, input px at 512 px
+                  heatmap_weight: float = LossConfig.heatmap_weight,   # weight of the focal heatmap term
+                  offset_weight: float = LossConfig.offset_weight,     # weight of the soft-argmax offset term
+                  anatomical_weight: float = LossConfig.anatomical_weight,   # weight of the anatomical order term
+                  alpha: float = 2.,                 # focal exponent on the prediction (CornerNet)
+                  beta: float = 4.,                  # focal down-weighting of negatives near a peak (CornerNet)
+                  soft_beta: float = 1.,             # temperature of the soft-argmax
+                  soft_radius: int | None = None,    # soft-argmax window radius, heatmap px; None: 3 sigma, at least 2
+                 ) -> dict:                          # `total` (weighted sum), `focal`, `offset`, `anatomical`, `n_visible`
+    "Every loss term for a batch of heatmaps against its true corners, the targets drawn by `codec`."
     logits = logits.as_subclass(torch.Tensor).float()          # half-precision logits (AMP) are scored in float32
     kp = torch.as_tensor(keypoints).as_subclass(torch.Tensor).to(logits.device, torch.float32)
     B, K, h, w = logits.shape
@@ -91,11 +109,17 @@ def maht_net_loss(logits, keypoints, codec: HeatmapCodec = HeatmapCodec(), margi
     total = heatmap_weight * focal + offset_weight * off + anatomical_weight * anat
     return dict(total=total, focal=focal, offset=off, anatomical=anat, n_visible=vis.sum())
 
+
+# %% ../nbs/02_loss.ipynb #07eec32b
 class MAHTNetLoss:
     "fastai loss: `loss(pred_logits, keypoints)` -> scalar total; components of the last call in `.components`."
-    def __init__(self, heatmap_weight: float = 1.0, offset_weight: float = 0.1, anatomical_weight: float = 0.05,
-                 codec: HeatmapCodec | None = None, margin: float = 5.0, alpha: float = 2., beta: float = 4.,
-                 soft_beta: float = 1., soft_radius: int | None = None):
+    def __init__(self, heatmap_weight: float = LossConfig.heatmap_weight,   # weight of the focal heatmap term
+                 offset_weight: float = LossConfig.offset_weight,          # weight of the soft-argmax offset term
+                 anatomical_weight: float = LossConfig.anatomical_weight,  # weight of the anatomical order term
+                 codec: HeatmapCodec | None = None,        # targets and decoding; None: `HeatmapCodec()`
+                 margin: float = LossConfig.anatomical_margin,   # the order term's margin, input px at 512 px
+                 alpha: float = 2., beta: float = 4.,      # CornerNet focal exponents
+                 soft_beta: float = 1., soft_radius: int | None = None):   # the soft-argmax's temperature and radius
         self.kwargs = dict(heatmap_weight=heatmap_weight, offset_weight=offset_weight, anatomical_weight=anatomical_weight,
                            codec=codec or HeatmapCodec(), margin=margin, alpha=alpha, beta=beta, soft_beta=soft_beta,
                            soft_radius=soft_radius)

@@ -5,6 +5,7 @@
 # %% ../nbs/01_model.ipynb #c80581d0
 from __future__ import annotations
 import math, warnings
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -14,13 +15,14 @@ import torch.nn.functional as F
 import torchvision
 
 from .anatomy import check_view, n_keypoints, keypoint_anatomy
+from .codec import HeatmapCodec
 
 # %% auto #0
 __all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG',
            'PretrainedWeightsError', 'imagenet_weights', 'imagenet_weights_file', 'imagenet_state_dict', 'Backbone',
            'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer', 'VertebralAttentionModule',
-           'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'MAHTNet', 'create_maht_net', 'model_summary',
-           'PlainHeatmapNet', 'plot_heatmaps']
+           'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'ModelConfig', 'MAHTNet', 'create_maht_net',
+           'model_summary', 'PlainHeatmapNet', 'plot_heatmaps']
 
 # %% ../nbs/01_model.ipynb #0d002596
 BACKBONES = ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small')
@@ -243,19 +245,40 @@ class QueryHeatmapHead(nn.Module):
         return (torch.einsum('bke,behw->bkhw', self.kernel(queries), pixels) * self.scale
                 + self.bias(queries)[..., None])
 
+# %% ../nbs/01_model.ipynb #380fbe66
+@dataclass
+class ModelConfig:
+    "MAHT-Net's architecture and heatmap codec: the one place their defaults are written (a section of `TrainConfig`)."
+    backbone: str = 'efficientnet_v2_s'     # torchvision CNN: efficientnet_v2_s, resnet18 or mobilenet_v3_small
+    pretrained: str | None = 'imagenet'     # 'imagenet' (torchvision's weights), 'none', or a local state dict file
+    freeze_stages: int = 0                  # backbone stages kept frozen, from the input side
+    stride: int = HeatmapCodec.stride       # input pixels per heatmap pixel: 1, 2, 4, 8 or 16
+    heatmap_sigma: float = HeatmapCodec.sigma   # width of the Gaussian target, in input pixels
+    d_model: int = 256                      # width of the transformer bridge and of the queries
+    bridge_layers: int = 4                  # transformer encoder layers over the backbone's last feature map
+    vam_layers: int = 3                     # decoder layers of the vertebral attention module
+    n_heads: int = 8                        # attention heads
+    ffn_dim: int = 1024                     # feed-forward width of the transformer layers
+    dropout: float = 0.1                    # dropout in the transformer layers
+
 # %% ../nbs/01_model.ipynb #b9f84a2a
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 class MAHTNet(nn.Module):
     "MAHT-Net: images [B,C,H,W] in [0,1] -> heatmap logits [B,K,H/stride,W/stride]."
-    def __init__(self, view: str = 'AP', backbone: str = 'efficientnet_v2_s', pretrained=None, freeze_stages: int = 0,
-                 stride: int = 4, d_model: int = 256, bridge_layers: int = 4, vam_layers: int = 3, n_heads: int = 8,
-                 ffn_dim: int = 1024, embed_dim: int = 64, decoder_channels: dict | None = None, dropout: float = 0.1):
+    def __init__(self, view: str = 'AP', backbone: str = ModelConfig.backbone, pretrained=None,
+                 freeze_stages: int = ModelConfig.freeze_stages, stride: int = ModelConfig.stride,
+                 d_model: int = ModelConfig.d_model, bridge_layers: int = ModelConfig.bridge_layers,
+                 vam_layers: int = ModelConfig.vam_layers, n_heads: int = ModelConfig.n_heads,
+                 ffn_dim: int = ModelConfig.ffn_dim, embed_dim: int = 64, decoder_channels: dict | None = None,
+                 dropout: float = ModelConfig.dropout, heatmap_sigma: float = ModelConfig.heatmap_sigma):
         super().__init__()
         self.view, self.stride, self.n_keypoints = check_view(view), stride, n_keypoints(view)
+        self.codec = HeatmapCodec(stride, heatmap_sigma)      # how its heatmaps encode corners
         self.config = dict(view=self.view, backbone=backbone, freeze_stages=freeze_stages, stride=stride,
                            d_model=d_model, bridge_layers=bridge_layers, vam_layers=vam_layers, n_heads=n_heads,
-                           ffn_dim=ffn_dim, embed_dim=embed_dim, decoder_channels=decoder_channels, dropout=dropout)
+                           ffn_dim=ffn_dim, embed_dim=embed_dim, decoder_channels=decoder_channels, dropout=dropout,
+                           heatmap_sigma=heatmap_sigma)
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.backbone = Backbone(backbone, pretrained, freeze_stages)
@@ -285,7 +308,7 @@ def create_maht_net(view: str = 'AP', **config) -> MAHTNet:
     """Build MAHT-Net for a view ('AP': 20 keypoints, 'LA': 22). Config keys: backbone ('efficientnet_v2_s',
     'resnet18', 'mobilenet_v3_small'), pretrained ('imagenet': torchvision's weights from the torch hub cache;
     'none' or None: random initialisation; or a path to a local state dict), freeze_stages, stride (1, 2, 4), d_model,
-    bridge_layers, vam_layers, n_heads, ffn_dim, embed_dim, decoder_channels, dropout."""
+    bridge_layers, vam_layers, n_heads, ffn_dim, embed_dim, decoder_channels, dropout, heatmap_sigma."""
     return MAHTNet(view, **config)
 
 # %% ../nbs/01_model.ipynb #8d3a8b82
