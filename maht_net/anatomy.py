@@ -28,63 +28,76 @@ LABEL_CODES = {0: 'normal', 1: 'left laterolisthesis', 2: 'right laterolisthesis
 SLIP_CODE_VIEW = {1: 'AP', 2: 'AP', 3: 'LA', 4: 'LA'}   # the view each slip code is read on
 SLIP_SIGN = {1: +1, 2: -1, 3: -1, 4: +1}   # +1: the upper vertebra moves to the image right
 
-def check_view(view: str) -> str:
+def check_view(view: str, # 'AP' or 'LA' (any case)
+              ) -> str:  # 'AP' or 'LA'
     "Normalise a view name to 'AP' or 'LA', or raise a clear error."
     v = str(view).upper()
     if v not in VIEWS: raise ValueError(f"view must be 'AP' or 'LA', got {view!r}")
     return v
 
-def n_edges(view: str) -> int:
+# %% ../nbs/00_anatomy.ipynb #45003119
+def n_edges(view: str, # 'AP' or 'LA' (any case)
+           ) -> int: # the number of CSV rows
     "Number of annotated edges (CSV rows) for a view: AP 10, LA 11."
     return N_EDGES[check_view(view)]
 
-def n_keypoints(view: str) -> int:
+def n_keypoints(view: str, # 'AP' or 'LA' (any case)
+               ) -> int: # corners: 2 per edge
     "Number of corner keypoints for a view: AP 20, LA 22."
     return 2 * n_edges(view)
 
 # %% ../nbs/00_anatomy.ipynb #53e993ae
-def keypoint_anatomy(view: str) -> dict:
-    """Anatomical identity of every keypoint of a view, as arrays of length K.
-
-    `level` 0..5 (L1..L5, S1), `edge` 0 upper / 1 lower endplate, `corner` 0 left / 1 right,
-    `row` the CSV row (edge index), `rel_height` the row's position from top (0) to bottom (1)."""
+def keypoint_anatomy(view: str, # 'AP' or 'LA' (any case)
+                    ) -> dict:     # arrays of length K: `row`, `level`, `edge`, `corner`, `rel_height`
+    """Anatomical identity of every keypoint: `level` 0..5 (L1..L5, S1), `edge` 0 upper / 1 lower endplate, `corner`
+    0 left / 1 right, `row` the CSV row (edge index), `rel_height` the row's position from top (0) to bottom (1)."""
     E = n_edges(view)
     row = np.repeat(np.arange(E), 2)
     return dict(row=row, level=row // 2, edge=row % 2, corner=np.tile(np.arange(2), E),
                 rel_height=(row / (E - 1)).astype(np.float32))
 
-def keypoint_names(view: str) -> list[str]:
+def keypoint_names(view: str, # 'AP' or 'LA' (any case)
+                  ) -> list[str]: # K names
     "Readable names such as `L1_upper_left`, in keypoint order."
     a = keypoint_anatomy(view)
     return [f"{LEVELS[l]}_{EDGES[e]}_{CORNERS[c]}" for l, e, c in zip(a['level'], a['edge'], a['corner'])]
 
-def flip_permutation(view: str) -> np.ndarray:
+# %% ../nbs/00_anatomy.ipynb #90a35f2e
+def flip_permutation(view: str, # 'AP' or 'LA' (any case)
+                    ) -> np.ndarray: # (K,) keypoint indices
     "Keypoint order after a horizontal flip: every left corner becomes the right one of its edge."
     return np.arange(n_keypoints(view)).reshape(-1, 2)[:, ::-1].reshape(-1).copy()
 
 # %% ../nbs/00_anatomy.ipynb #dd0d4c8b
 DISCS = tuple(f"{LEVELS[d]}/{LEVELS[d + 1]}" for d in range(len(LEVELS) - 1))
 
-def n_discs(view: str) -> int:
+def n_discs(view: str, # 'AP' or 'LA' (any case)
+           ) -> int: # 4 on AP, 5 on LA
     "Discs between a view's annotated endplates: AP 4 (L1/L2..L4/L5), LA 5 (..L5/S1)."
     return (n_edges(view) - 1) // 2
 
-def disc_names(view: str) -> list[str]:
+def disc_names(view: str, # 'AP' or 'LA' (any case)
+              ) -> list[str]: # names such as 'L4/L5'
     "The names of a view's discs, top down."
     return list(DISCS[:n_discs(view)])
 
 # %% ../nbs/00_anatomy.ipynb #b6e86d61
-def radial_error(pred, true):
+def radial_error(pred, # (..., K, 2) predicted corners (x, y): a tensor, or an array
+                 true, # (..., K, 2) true corners, in the same pixels
+                ):     # (..., K) distances in those pixels: a tensor, or a float64 array
     "Euclidean distance (..., K) between predicted and true corners (..., K, 2): torch tensors, or arrays (float64)."
     if isinstance(pred, torch.Tensor): return (pred - true).norm(dim=-1)
     return np.linalg.norm(np.asarray(pred, np.float64) - np.asarray(true, np.float64), axis=-1)
 
-def endplates(kps) -> np.ndarray:
-    "Corners (..., K, 2) as endplates (..., E, 2, 2): edge, left/right corner, (x, y)."
+# %% ../nbs/00_anatomy.ipynb #49c995b7
+def endplates(kps, # (..., K, 2) corners (x, y), in keypoint order
+             ) -> np.ndarray: # (..., E, 2, 2): edge, left/right corner, (x, y)
+    "Corners grouped by endplate."
     k = np.asarray(kps, np.float64)
     return k.reshape(*k.shape[:-2], -1, 2, 2)
 
-def slip_fractions(kps) -> np.ndarray:
+def slip_fractions(kps, # (..., K, 2) corners (x, y) of AP or LA films, in any pixels
+                  ) -> np.ndarray: # (..., D) slips as fractions of the endplate width; nan for a zero-width endplate
     """Slip (..., D) at each disc: offset of the upper vertebra's lower-endplate midpoint against the lower vertebra's
     upper-endplate midpoint, along the latter, over its width (+ = upper vertebra towards the image right)."""
     e = endplates(kps)
@@ -96,22 +109,32 @@ def slip_fractions(kps) -> np.ndarray:
         return np.where(w2 > 0, ((upper.mean(-2) - lower.mean(-2)) * v).sum(-1) / w2, np.nan)
 
 # %% ../nbs/00_anatomy.ipynb #443b2a1d
-def direction_codes(view: str) -> tuple[int, int]:
+def direction_codes(view: str, # 'AP' or 'LA' (any case)
+                   ) -> tuple[int, int]: # codes (towards the image right, towards the left)
     "Label codes of a view's slips towards the image right and towards the image left: AP (1, 2), LA (4, 3)."
     view = check_view(view)
     codes = [c for c, v in SLIP_CODE_VIEW.items() if v == view]
     return next(c for c in codes if SLIP_SIGN[c] > 0), next(c for c in codes if SLIP_SIGN[c] < 0)
 
-def slip_direction(frac, view: str) -> np.ndarray:
+def slip_direction(frac,      # (...) slips as fractions of the endplate width, + = towards the image right
+                   view: str, # 'AP' or 'LA' (any case)
+                  ) -> np.ndarray: # (...) label codes
     "The label code a measured slip's direction stands for (1/2 on AP, 3/4 on LA)."
     right, left = direction_codes(view)
     return np.where(np.asarray(frac) >= 0, right, left)
 
-def call_slips(frac, threshold: float) -> np.ndarray:
+# %% ../nbs/00_anatomy.ipynb #e1e1f16d
+def call_slips(frac,             # (...) slips as fractions of the endplate width
+               threshold: float, # the call threshold, a fraction of the endplate width (e.g. 0.1)
+              ) -> np.ndarray:   # (...) bool
     "The spondylolisthesis call: |slip| above `threshold` (a fraction of the endplate width)."
     return np.abs(np.asarray(frac, np.float64)) > threshold
 
-def slip_labels(kps, view: str, threshold: float) -> np.ndarray:
+# %% ../nbs/00_anatomy.ipynb #82335b0c
+def slip_labels(kps,              # (..., K, 2) corners (x, y) of one view
+                view: str,        # 'AP' or 'LA' (any case)
+                threshold: float, # the call threshold, a fraction of the endplate width
+               ) -> np.ndarray:   # (..., E) int64 label codes
     "A label column (..., E) from corners: the direction code of every called slip on the two edges facing across it."
     frac = slip_fractions(kps)
     code = np.where(call_slips(frac, threshold), slip_direction(frac, view), 0)
@@ -120,18 +143,23 @@ def slip_labels(kps, view: str, threshold: float) -> np.ndarray:
     out[..., 1:2 * D:2] = code; out[..., 2:2 * D + 1:2] = code
     return out
 
-
 # %% ../nbs/00_anatomy.ipynb #dc84cde1
-def upright_spine(view: str = 'LA', width: float = 40.0, x0: float = 100.0, y0: float = 50.0, step: float = 30.0) -> np.ndarray:
+def upright_spine(view: str = 'LA',    # 'AP' or 'LA' (any case)
+                  width: float = 40.0, # endplate width, px
+                  x0: float = 100.0,   # x of every left corner, px
+                  y0: float = 50.0,    # y of the top endplate, px
+                  step: float = 30.0,  # vertical distance between consecutive endplates, px
+                 ) -> np.ndarray:      # (K, 2) corners (x, y)
     "Corners (K, 2) of an upright spine: endplate i from (x0, y0 + i*step) to (x0 + width, y0 + i*step)."
     y = y0 + step * np.arange(n_edges(view))
     return np.stack([np.stack([np.full_like(y, x0), y], -1), np.stack([np.full_like(y, x0 + width), y], -1)], 1).reshape(-1, 2)
 
-
 # %% ../nbs/00_anatomy.ipynb #bdafb7d8
-def edges_identified(pred, true) -> np.ndarray:
-    """Bool (..., E): edge e's predicted midpoint is nearer its own true edge's midpoint than any other true edge's,
-    and its predicted left and right corners are not swapped. `pred`, `true`: corners (..., K, 2)."""
+def edges_identified(pred, # (..., K, 2) predicted corners (x, y)
+                     true, # (..., K, 2) true corners, in the same pixels
+                    ) -> np.ndarray: # bool (..., E)
+    """Whether edge e's predicted midpoint is nearer its own true edge's midpoint than any other true edge's, and its
+    predicted left and right corners are not swapped."""
     p, t = endplates(pred), endplates(true)
     d = np.linalg.norm(p.mean(-2)[..., :, None, :] - t.mean(-2)[..., None, :, :], axis=-1)    # (..., E pred, E true)
     E = d.shape[-1]
@@ -140,17 +168,22 @@ def edges_identified(pred, true) -> np.ndarray:
     dist = lambda a, b: np.linalg.norm(p[..., a, :] - t[..., b, :], axis=-1)
     return (own < other) & (dist(0, 0) + dist(1, 1) <= dist(0, 1) + dist(1, 0))
 
-def vertebra_centres(kps) -> np.ndarray:
+# %% ../nbs/00_anatomy.ipynb #621c345c
+def vertebra_centres(kps, # (..., K, 2) corners of AP (K = 20) or LA (K = 22) films
+                    ) -> np.ndarray: # (..., V, 2) centres, in the same pixels
     "Centre (..., V, 2) of each vertebra: the mean of its corners (L1..L5: four; S1 on LA: its upper endplate's two)."
     k = np.asarray(kps, np.float64)
     level = keypoint_anatomy('LA' if k.shape[-2] == n_keypoints('LA') else 'AP')['level']
     A = (level[None] == np.arange(level.max() + 1)[:, None]).astype(np.float64)
     return np.einsum('vk,...kc->...vc', A / A.sum(1, keepdims=True), k)
 
-def vertebrae_identified(pred, true, mm_per_px=None, max_mm: float = 20.0) -> np.ndarray:
-    """Bool (..., V), the VerSe identification rule: the true vertebra centre nearest each predicted centre is its own,
-    and lies within `max_mm` (pixel distances times `mm_per_px`: a number, an array broadcast over films, or None for
-    the default 0.2 mm/px)."""
+def vertebrae_identified(pred,                # (..., K, 2) predicted corners (x, y), in pixels
+                         true,                # (..., K, 2) true corners, same pixels
+                         mm_per_px=None,      # pixel spacing: a number, an array over films, or None for 0.2 mm/px
+                         max_mm: float = 20.0, # the largest distance from its own centre, mm
+                        ) -> np.ndarray:      # bool (..., V)
+    """The VerSe identification rule: the true vertebra centre nearest each predicted centre is its own, and lies
+    within `max_mm`."""
     p, t = vertebra_centres(pred), vertebra_centres(true)
     d = np.linalg.norm(p[..., :, None, :] - t[..., None, :, :], axis=-1)
     own = np.diagonal(d, axis1=-2, axis2=-1)
@@ -159,22 +192,28 @@ def vertebrae_identified(pred, true, mm_per_px=None, max_mm: float = 20.0) -> np
 # %% ../nbs/00_anatomy.ipynb #e9e6f7ed
 MEYERDING = ('I', 'II', 'III', 'IV', 'V')
 
-def meyerding_grade(frac) -> np.ndarray:
+def meyerding_grade(frac, # (...) slips as fractions of the endplate width (sign ignored)
+                   ) -> np.ndarray: # (...) grades 1..5
     "Meyerding grade 1..5 (I..V) of slips given as fractions of the endplate width."
     return np.digitize(np.abs(np.asarray(frac, np.float64)) * 100, [25, 50, 75, 100]) + 1
 
-def endplate_widths(kps) -> np.ndarray:
+# %% ../nbs/00_anatomy.ipynb #841facc4
+def endplate_widths(kps, # (..., K, 2) corners (x, y)
+                   ) -> np.ndarray: # (..., E) widths, in the corners' pixels
     "Width (..., E) of every endplate: the distance between its corners."
     e = endplates(kps)
     return np.linalg.norm(e[..., 1, :] - e[..., 0, :], axis=-1)
 
-def endplate_angles(kps) -> np.ndarray:
+# %% ../nbs/00_anatomy.ipynb #5a375a5e
+def endplate_angles(kps, # (..., K, 2) corners (x, y), image axes (y down)
+                   ) -> np.ndarray: # (..., E) degrees
     "Angle (..., E) of every endplate in degrees, counter-clockwise as seen on the film (+ = right end higher)."
     e = endplates(kps)
     d = e[..., 1, :] - e[..., 0, :]
     return np.degrees(np.arctan2(-d[..., 1], d[..., 0]))
 
-def lordosis_angle(kps) -> np.ndarray:
+def lordosis_angle(kps, # (..., 22, 2) LA corners (x, y)
+                  ) -> np.ndarray: # (...) degrees in [-180, 180), + = lordotic
     "Lumbar lordosis (...) in degrees on LA corners: S1 upper endplate angle minus L1 upper endplate angle."
     a = endplate_angles(kps)
     if a.shape[-1] != n_edges('LA'): raise ValueError(f"lordosis needs LA corners (11 endplates), got {a.shape[-1]}")

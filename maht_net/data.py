@@ -17,7 +17,6 @@ import matplotlib.pyplot as plt
 from .anatomy import (VIEWS, VIEW_FLAG, LABEL_CODES, DEFAULT_SPACING_MM, check_view, n_edges,
                               keypoint_anatomy, slip_fractions)
 
-
 # %% auto #0
 __all__ = ['COLUMNS', 'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD', 'LEVEL_COLOURS', 'AnnotationError',
            'read_annotation', 'annotation_text', 'parse_name', 'ImageError', 'check_image', 'to_uint8_gray',
@@ -58,11 +57,12 @@ def _number(path, row, col, s) -> float:
     return v
 
 # %% ../nbs/00_data.ipynb #c922055f
-def read_annotation(csv_path, view: str, image_size: tuple[int, int] | None = None):
-    """Read a BUU-LSPINE CSV: returns `keypoints` (K, 2) float32 and `labels` (E,) int64.
-
-    Row i (an edge, top to bottom) gives keypoint 2i = (x1, y1), the left corner, and 2i+1 = (x2, y2), the right corner.
-    `image_size` = (width, height), when known, rejects coordinates outside the image."""
+def read_annotation(csv_path,  # path of the CSV
+                    view: str, # 'AP' or 'LA' (any case): fixes the number of rows
+                    image_size: tuple[int, int] | None = None, # (width, height) in original pixels: rejects corners outside
+                   ) -> tuple: # keypoints (K, 2) float32 in original pixels, labels (E,) int64
+    """Read a BUU-LSPINE CSV strictly. Row i (an edge, top to bottom) gives keypoint 2i = (x1, y1), the left corner, and
+    2i+1 = (x2, y2), the right corner."""
     path, view = Path(csv_path), check_view(view)
     rows = [(i + 1, r) for i, r in enumerate(csv.reader(io.StringIO(_read_text(path)))) if any(f.strip() for f in r)]
     if rows and _is_header(rows[0][1]): rows = rows[1:]
@@ -88,27 +88,32 @@ def read_annotation(csv_path, view: str, image_size: tuple[int, int] | None = No
     a = np.asarray(values, dtype=np.float64)
     return a[:, :4].reshape(-1, 2).astype(np.float32), a[:, 4].astype(np.int64)
 
-def annotation_text(keypoints: np.ndarray, labels: np.ndarray) -> str:
+# %% ../nbs/00_data.ipynb #0bc2fdea
+def annotation_text(keypoints: np.ndarray, # (K, 2) corners (x, y) in original pixels
+                    labels: np.ndarray,    # (E,) diagnosis codes 0-4, one per edge
+                   ) -> str:               # the CSV text
     "CSV text of one film: rows `x1,y1,x2,y2,label`, no header, coordinates with three decimals."
     kp = np.asarray(keypoints, np.float64).reshape(-1, 4)
     return ''.join(f"{a:.3f},{b:.3f},{c:.3f},{d:.3f},{int(l)}\n" for (a, b, c, d), l in zip(kp, labels))
-
 
 # %% ../nbs/00_data.ipynb #6f3ba678
 NAME_RE = re.compile(r'^(?P<patient>\d{4})-(?P<sex>[MF])-(?P<age>\d{3})Y(?P<flag>[01])$')
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png')
 
-def parse_name(stem: str) -> dict | None:
+def parse_name(stem: str, # file stem or name (.jpg, .jpeg, .png or .csv)
+              ) -> dict | None: # patient, sex, age (years), view; None when the name does not match
     "Patient id, sex, age and view of a BUU-LSPINE file name such as `0001-F-037Y0`; None when it does not match."
     m = NAME_RE.match(Path(stem).stem if Path(stem).suffix.lower() in IMAGE_EXTS + ('.csv',) else stem)
     if m is None: return None
     return dict(patient=m['patient'], sex=m['sex'], age=int(m['age']), view=VIEWS[int(m['flag'])])
 
+# %% ../nbs/00_data.ipynb #6ac9341b
 class ImageError(ValueError):
     "An image file that is missing, corrupt or unreadable; the message names the file."
 
-def check_image(path) -> tuple[int, int]:
-    "Check that an image file is complete and readable without decoding it all; returns (width, height)."
+def check_image(path, # a JPEG or PNG file
+               ) -> tuple[int, int]: # (width, height) in pixels
+    "Check that an image file is complete and readable without decoding it all."
     path = Path(path)
     if not path.exists(): raise ImageError(f"{path}: image not found")
     try:
@@ -121,7 +126,9 @@ def check_image(path) -> tuple[int, int]:
         raise ImageError(f"{path}: truncated or corrupt {'PNG' if is_png else 'JPEG'} (no end-of-image marker)")
     return size
 
-def to_uint8_gray(img: np.ndarray) -> np.ndarray:
+# %% ../nbs/00_data.ipynb #fcf81f79
+def to_uint8_gray(img: np.ndarray, # (H, W) or (H, W, 3|4) uint8 or uint16, as OpenCV decodes it
+                 ) -> np.ndarray: # (H, W) uint8
     "Any decoded radiograph (8/16-bit, gray/BGR/BGRA) as 8-bit grayscale; 16-bit images are stretched min-max."
     if img.ndim == 3: img = cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY if img.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
     if img.dtype == np.uint8: return img
@@ -129,7 +136,9 @@ def to_uint8_gray(img: np.ndarray) -> np.ndarray:
     lo, hi = float(img.min()), float(img.max())
     return np.zeros(img.shape, np.uint8) if hi <= lo else np.round((img - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
-def load_image(path) -> np.ndarray:
+# %% ../nbs/00_data.ipynb #6b15ba51
+def load_image(path, # a JPEG or PNG file
+              ) -> np.ndarray: # (H, W) uint8
     "Decode a radiograph to an 8-bit grayscale array (H, W), checking it first; raises `ImageError` naming the file."
     check_image(path)
     img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_UNCHANGED)
@@ -140,35 +149,38 @@ def load_image(path) -> np.ndarray:
 @dataclass
 class SpineItem:
     "One annotated radiograph: where it is, whose it is, its size and its corners in original pixels."
-    image: Path
-    csv: Path
-    patient: str
-    sex: str
-    age: int
-    view: str
-    width: int
-    height: int
+    image: Path            # the film file
+    csv: Path              # its annotation CSV
+    patient: str           # 4-digit patient id, e.g. '0001'
+    sex: str               # 'M' or 'F'
+    age: int               # years
+    view: str              # 'AP' or 'LA'
+    width: int             # original pixels
+    height: int            # original pixels
     keypoints: np.ndarray  # (K, 2) float32, original pixels
     labels: np.ndarray     # (E,) int64 diagnosis codes per edge
 
     @property
-    def stem(self): return self.image.stem
+    def stem(self) -> str: return self.image.stem  # the file name without suffix
     @property
-    def slipped(self) -> bool: return bool((self.labels > 0).any())
+    def slipped(self) -> bool: return bool((self.labels > 0).any())  # any edge has a slip code
 
+# %% ../nbs/00_data.ipynb #1e15651a
 @dataclass
 class ScanResult:
     "The good items of a dataset scan and the problems found, as (path, message) pairs."
-    root: Path
-    view: str
-    items: list
-    problems: list
+    root: Path      # the dataset folder (holding AP/ and LA/)
+    view: str       # 'AP' or 'LA'
+    items: list     # the good `SpineItem`s
+    problems: list  # (path, message) pairs
 
     def __len__(self): return len(self.items)
-    def report(self) -> str:
+    def report(self) -> str: # a header line, then one line per problem
+        "The scan as text."
         head = f"{self.root}/{self.view}: {len(self.items)} good items, {len(self.problems)} problems"
         return '\n'.join([head] + [f"  {msg}" for _, msg in self.problems])
-    def raise_if_problems(self):
+    def raise_if_problems(self) -> 'ScanResult': # itself, when nothing is wrong
+        "Raise an `AnnotationError` with the report if anything is wrong."
         if self.problems: raise AnnotationError(self.report())
         return self
 
@@ -182,7 +194,9 @@ def _scan_one(img: Path, csv_path: Path, view: str):
     kps, labels = read_annotation(csv_path, view, image_size=(w, h))
     return SpineItem(img, csv_path, info['patient'], info['sex'], info['age'], view, w, h, kps, labels)
 
-def scan_dataset(root, view: str) -> ScanResult:
+def scan_dataset(root,      # the dataset folder, holding AP/ and LA/
+                 view: str, # 'AP' or 'LA' (any case)
+                ) -> ScanResult: # the good items and every problem
     "Pair images and CSVs under `root/view`, check everything, and collect all problems instead of stopping at the first."
     root, view = Path(root), check_view(view)
     folder = root/view
@@ -199,10 +213,12 @@ def scan_dataset(root, view: str) -> ScanResult:
     return ScanResult(root, view, items, problems)
 
 # %% ../nbs/00_data.ipynb #998f456c
-def fake_dataset(root, n: int = 6, broken: bool = True) -> Path:
-    """Write `n` patients of small fake films (AP and LA, noise with straight edges) in the BUU-LSPINE layout, for trying
-    the reader; with `broken`, add one bad AP file of each kind: a bad value, an image without CSV, a truncated JPEG, a CSV
-    without image and a wrong view flag."""
+def fake_dataset(root,                # the folder to write into (created)
+                 n: int = 6,          # patients, each with a 200 x 320 px AP and LA film of noise
+                 broken: bool = True, # add one bad AP file of each kind the scan reports
+                ) -> Path:            # `root`
+    """Write small fake films in the BUU-LSPINE layout, for trying the reader. The bad files: a bad value, an image
+    without CSV, a truncated JPEG, a CSV without image and a wrong view flag."""
     root = Path(root)
     for view in VIEWS:
         (root/view).mkdir(parents=True, exist_ok=True)
@@ -221,20 +237,28 @@ def fake_dataset(root, n: int = 6, broken: bool = True) -> Path:
         (ap/'0005-F-045Y1.csv').write_text((ap/'0005-F-045Y0.csv').read_text())
     return root
 
-
 # %% ../nbs/00_data.ipynb #f9b0d411
 SPLITS = ('train', 'val', 'test')
 
-def patient_hash(patient: str, seed: int = 42) -> float:
+def patient_hash(patient: str,   # patient id, e.g. '0001'
+                 seed: int = 42, # split seed
+                ) -> float:      # in [0, 1)
     "A stable number in [0, 1) for a patient id and seed."
     return int.from_bytes(hashlib.sha256(f"{seed}:{patient}".encode()).digest()[:8], 'big') / 2**64
 
-def patient_split(patient: str, seed: int = 42, ratios=(0.7, 0.15, 0.15)) -> str:
+def patient_split(patient: str,   # patient id
+                  seed: int = 42, # split seed
+                  ratios=(0.7, 0.15, 0.15), # (train, val, test) shares, normalised to sum 1
+                 ) -> str:        # 'train', 'val' or 'test'
     "The split ('train', 'val' or 'test') of one patient, independent of every other patient."
     u, c = patient_hash(patient, seed), np.cumsum(ratios) / np.sum(ratios)
     return SPLITS[int(np.searchsorted(c, u, side='right'))]
 
-def split_patients(patients, seed: int = 42, ratios=(0.7, 0.15, 0.15)) -> dict:
+# %% ../nbs/00_data.ipynb #87751756
+def split_patients(patients,       # patient ids (duplicates are fine)
+                   seed: int = 42, # split seed
+                   ratios=(0.7, 0.15, 0.15), # (train, val, test) shares, normalised to sum 1
+                  ) -> dict:       # {patient id: split name}
     "Map each patient id to its split, making sure val holds at least one patient when there are two or more."
     patients = sorted(set(patients))
     out = {p: patient_split(p, seed, ratios) for p in patients}
@@ -244,14 +268,20 @@ def split_patients(patients, seed: int = 42, ratios=(0.7, 0.15, 0.15)) -> dict:
         out[min(donors, key=lambda p: abs(patient_hash(p, seed) - lo))] = 'val'
     return out
 
-def dataset_patients(root) -> list[str]:
+# %% ../nbs/00_data.ipynb #b53a0cb1
+def dataset_patients(root, # the dataset folder
+                    ) -> list[str]: # sorted patient ids
     "Every patient id named by a file in `root/AP` or `root/LA`: pass it to `split_items` so both views split alike."
     return sorted({info['patient'] for v in VIEWS if (Path(root)/v).is_dir()
                    for p in (Path(root)/v).iterdir() if (info := parse_name(p.name))})
 
-def split_items(items, split: str, seed: int = 42, ratios=(0.7, 0.15, 0.15), patients=None) -> list:
-    """The items of one split ('train', 'val', 'test' or 'all'). `patients` (default: those of `items`) is the
-    patient set the split is made over; give the dataset's (`dataset_patients`) so AP and LA agree on tiny sets too."""
+def split_items(items,          # `SpineItem`s (anything with `.patient`)
+                split: str,     # 'train', 'val', 'test' or 'all'
+                seed: int = 42, # split seed
+                ratios=(0.7, 0.15, 0.15), # (train, val, test) shares, normalised to sum 1
+                patients=None,  # the patient ids the split is made over (default: those of `items`)
+               ) -> list:       # the items of that split
+    """The items of one split. Give the dataset's patients (`dataset_patients`) so AP and LA agree on tiny sets too."""
     if split == 'all': return list(items)
     if split not in SPLITS: raise ValueError(f"split must be one of {SPLITS + ('all',)}, got {split!r}")
     s = split_patients(set(patients or []) | {i.patient for i in items}, seed, ratios)
@@ -260,15 +290,20 @@ def split_items(items, split: str, seed: int = 42, ratios=(0.7, 0.15, 0.15), pat
 # %% ../nbs/00_data.ipynb #4da97c4b
 DEFAULT_SLIP_THRESHOLD = 0.10   # fraction of the lower endplate width; used only when the training split cannot fit one
 
-def disc_codes(labels) -> np.ndarray:
+def disc_codes(labels, # (..., E) label column(s), codes 0-4
+              ) -> np.ndarray: # (..., D) int64
     "Label code per disc (..., D) from the label column (..., E): the larger code of the two edges facing across it."
     l = np.asarray(labels, np.int64)
     D = (l.shape[-1] - 1) // 2
     return np.maximum(l[..., 1:2 * D:2], l[..., 2:2 * D + 1:2])
 
-def fit_slip_threshold(scores, positive, default: float = DEFAULT_SLIP_THRESHOLD) -> tuple[float, float]:
-    """The threshold on |scores| maximising Youden's J (sensitivity + specificity - 1) of `|score| > t` against the
-    boolean `positive`, midway between observed values; (default, nan) when there are no positives or no negatives."""
+# %% ../nbs/00_data.ipynb #8f03f0d1
+def fit_slip_threshold(scores,   # slips as fractions of the endplate width (any shape; sign ignored)
+                       positive, # bool, same shape: the disc is slipped
+                       default: float = DEFAULT_SLIP_THRESHOLD, # returned when there is nothing to fit
+                      ) -> tuple[float, float]: # threshold (a fraction of the width) and its J; (default, nan) if unfit
+    """The threshold t maximising Youden's J (sensitivity + specificity - 1) of `|score| > t`, midway between observed
+    values."""
     s = np.abs(np.asarray(scores, np.float64)).ravel()
     y = np.asarray(positive, bool).ravel()
     u = np.unique(s)
@@ -281,7 +316,12 @@ def fit_slip_threshold(scores, positive, default: float = DEFAULT_SLIP_THRESHOLD
     best = int(np.argmax(j))
     return float(cand[best]), float(j[best])
 
-def training_slip_threshold(items, view: str, seed: int = 42, patients=None) -> tuple[float, str]:
+# %% ../nbs/00_data.ipynb #f6eadf8f
+def training_slip_threshold(items,          # `SpineItem`s of one view
+                            view: str,      # 'AP' or 'LA' (any case), for the message
+                            seed: int = 42, # split seed
+                            patients=None,  # patient ids the split is made over (see `split_items`)
+                           ) -> tuple[float, str]: # threshold (a fraction of the endplate width), how it was found
     "The slip call threshold fit (Youden's J) on the true corners of the training split of `items`, and how it was found."
     train = split_items(items, 'train', seed, patients=patients) if items else []
     if not train:
@@ -295,18 +335,23 @@ def training_slip_threshold(items, view: str, seed: int = 42, patients=None) -> 
     return t, (f"Youden's J on the true corners of the training split ({len(train)} films, {int((codes > 0).sum())} "
                f"slipped of {codes.size} discs; J = {j:.2f})")
 
-def data_fingerprint(splits: dict) -> dict:
-    "Films per split and a hash of their stems, for {split name: items}: what a run was trained and validated on."
+# %% ../nbs/00_data.ipynb #c7acfbbc
+def data_fingerprint(splits: dict, # {split name: items}
+                    ) -> dict:     # `films` per split and `stems_sha256`
+    "Films per split and a hash of their stems: what a run was trained and validated on."
     stems = '\n'.join(f"{name}:{i.stem}" for name, items in sorted(splits.items()) for i in sorted(items, key=lambda i: i.stem))
     return dict(films={name: len(items) for name, items in splits.items()},
                 stems_sha256=hashlib.sha256(stems.encode()).hexdigest())
 
 # %% ../nbs/00_data.ipynb #1c0428a5
-def cache_root(cache_dir=None) -> Path:
+def cache_root(cache_dir=None, # a folder; None: $MAHT_NET_CACHE, else ~/.cache/maht_net
+              ) -> Path: # the cache folder (not created)
     "The folder for caches: `cache_dir`, else $MAHT_NET_CACHE, else ~/.cache/maht_net."
     return Path(cache_dir or os.environ.get('MAHT_NET_CACHE') or Path.home()/'.cache'/'maht_net')
 
-def atomic_write_bytes(path: Path, data: bytes):
+def atomic_write_bytes(path: Path,  # the file to (over)write; its folder is created
+                       data: bytes, # the whole new content
+                      ):
     "Write a file so that readers see either the old or the whole new content."
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmpname = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
@@ -319,9 +364,9 @@ def atomic_write_bytes(path: Path, data: bytes):
         if os.path.exists(tmpname): os.unlink(tmpname)
         raise
 
-
 # %% ../nbs/00_data.ipynb #b9517ef8
-def load_spacing(path) -> dict:
+def load_spacing(path, # a CSV of `stem,spacing_mm` rows
+                ) -> dict: # {file stem: mm per original pixel}
     "Per-image pixel spacing from a CSV of `stem,spacing_mm` rows (a header row is allowed)."
     path, out = Path(path), {}
     if not path.exists(): raise FileNotFoundError(f"{path}: spacing file not found")
@@ -333,9 +378,10 @@ def load_spacing(path) -> dict:
         out[Path(row[0].strip()).stem] = v
     return out
 
-def spacing_mm(item, spacing=None) -> float:
-    """Pixel spacing of an item's film in mm: from `spacing` (a number, a {stem: mm} dict, or a spacing CSV path),
-    else the default 0.2 mm/px (BUU-LSPINE carries no spacing metadata)."""
+def spacing_mm(item,         # a `SpineItem` (anything with `stem` and `image`)
+               spacing=None, # mm per original pixel: a number, a {stem: mm} dict, a spacing CSV, or None for 0.2
+              ) -> float:    # mm per original pixel of the item's film
+    "Pixel spacing of an item's film; BUU-LSPINE carries no spacing metadata, so the default is 0.2 mm/px."
     if spacing is None: return DEFAULT_SPACING_MM
     if isinstance(spacing, (int, float)): return float(spacing)
     if isinstance(spacing, (str, Path)): spacing = load_spacing(spacing)
@@ -345,8 +391,16 @@ def spacing_mm(item, spacing=None) -> float:
 # %% ../nbs/00_data.ipynb #1bec2727
 LEVEL_COLOURS = ('#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4')
 
-def plot_spine(image, keypoints, view: str, ax=None, pred=None, numbers=True, title=None, figsize=(4, 4)):
-    "Draw a film and its corners (coloured by vertebra, numbered, endplates as lines); `pred` adds predicted corners."
+def plot_spine(image,           # (H, W) film: an array or tensor, 0-255 or 0-1
+               keypoints,       # (K, 2) corners (x, y) in the film's pixels
+               view: str,       # 'AP' or 'LA' (any case)
+               ax=None,         # matplotlib axes to draw on; None: a new figure
+               pred=None,       # (K, 2) predicted corners, drawn dashed over the truth
+               numbers=True,    # label every corner with its keypoint index
+               title=None,      # axes title
+               figsize=(4, 4),  # inches, for a new figure
+              ):                # the axes
+    "Draw a film and its corners: coloured by vertebra, numbered, endplates as lines."
     if ax is None: _, ax = plt.subplots(figsize=figsize)
     img = image.detach().cpu().float().squeeze().numpy() if isinstance(image, torch.Tensor) else np.asarray(image).squeeze()
     ax.imshow(img, cmap='gray', vmin=0, vmax=255 if img.max() > 1.5 else 1)
@@ -367,7 +421,11 @@ def plot_spine(image, keypoints, view: str, ax=None, pred=None, numbers=True, ti
     if title: ax.set_title(title, fontsize=8)
     return ax
 
-def plot_grid(n: int, ncols: int = 4, size: float = 3.0):
+# %% ../nbs/00_data.ipynb #3a04061e
+def plot_grid(n: int,           # number of axes
+              ncols: int = 4,   # at most this many per row
+              size: float = 3.0, # inches per panel
+             ):                 # the figure and a list of its `n` axes
     "A figure with `n` axes in a grid (spare axes hidden)."
     nrows = max(1, math.ceil(n / ncols)); ncols = min(ncols, max(n, 1))
     fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
