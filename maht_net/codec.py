@@ -11,25 +11,48 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['heatmap_sigma', 'heatmap_to_input', 'input_to_heatmap', 'gather_patches', 'peak_pixels', 'gaussian_kernel1d',
+__all__ = ['heatmap_sigma', 'heatmap_to_input', 'input_to_heatmap', 'peak_pixels', 'gather_patches', 'gaussian_kernel1d',
            'blur_matrices', 'dark_offsets', 'decode_heatmaps', 'soft_argmax', 'keypoint_visibility', 'render_heatmaps',
            'HeatmapCodec']
 
 # %% ../nbs/00b_codec.ipynb #85c5825e
-def heatmap_sigma(sigma: float, stride: int) -> float:
-    "Gaussian sigma in heatmap pixels for `sigma` in input pixels at heatmap `stride`: max(sigma / stride, 1)."
+def heatmap_sigma(sigma: float, # the Gaussian's width, in input pixels
+                  stride: int,   # input pixels per heatmap pixel
+                 ) -> float:     # the width in heatmap pixels, at least 1
+    "The Gaussian's width on the heatmap grid: max(sigma / stride, 1)."
     return max(float(sigma) / stride, 1.0)
 
-def heatmap_to_input(xy, stride: int):
+# %% ../nbs/00b_codec.ipynb #8024efa2
+def heatmap_to_input(xy,          # [..., 2] (x, y) in heatmap pixels
+                     stride: int, # input pixels per heatmap pixel
+                    ):            # [..., 2] (x, y) in input pixels
     "Heatmap-pixel coordinates -> input-pixel coordinates (pixel centres at integers in both)."
     return xy * stride + (stride - 1) / 2
 
-def input_to_heatmap(xy, stride: int):
+def input_to_heatmap(xy,          # [..., 2] (x, y) in input pixels
+                     stride: int, # input pixels per heatmap pixel
+                    ):            # [..., 2] (x, y) in heatmap pixels
     "Input-pixel coordinates -> heatmap-pixel coordinates (inverse of `heatmap_to_input`)."
     return (xy - (stride - 1) / 2) / stride
 
-def gather_patches(maps, cy, cx, radius: int, fill: float = 0.):
-    "Square patches [B,K,2r+1,2r+1] of `maps` [B,K,H,W] centred on integer pixels (cy, cx) [B,K]; outside -> `fill`."
+# %% ../nbs/00b_codec.ipynb #777b1423
+def peak_pixels(maps, # [B, K, H, W] heatmaps
+               ):     # peak value, row cy and column cx of each map's maximum, each [B, K]
+    """The maximum of each map and where it is. Row maxima first, then the column within the best row: several times
+    faster on CPU than one `argmax` over the flattened map."""
+    W = maps.shape[-1]
+    peak, cy = maps.amax(dim=-1).max(dim=-1)
+    row = maps.gather(2, cy[..., None, None].expand(-1, -1, 1, W)).squeeze(2)
+    return peak, cy, row.argmax(dim=-1)
+
+# %% ../nbs/00b_codec.ipynb #25585763
+def gather_patches(maps,              # [B, K, H, W] heatmaps
+                   cy,                # [B, K] integer row of each patch's centre
+                   cx,                # [B, K] its integer column
+                   radius: int,       # r: patches are 2r+1 pixels wide
+                   fill: float = 0.,  # the value of pixels outside the map
+                  ):                  # [B, K, 2r+1, 2r+1] patches
+    "Square patches of `maps` centred on integer pixels, for the whole batch with one `gather`."
     B, K, H, W = maps.shape
     off = torch.arange(-radius, radius + 1, device=maps.device)
     ys, xs = cy[..., None] + off, cx[..., None] + off                                    # [B,K,P]
@@ -38,32 +61,35 @@ def gather_patches(maps, cy, cx, radius: int, fill: float = 0.):
     vals = maps.flatten(2).gather(2, idx.flatten(2)).view(idx.shape)
     return torch.where(inside, vals, torch.full_like(vals, fill))
 
-def peak_pixels(maps):
-    """Value and integer position (cy, cx) [B,K] of the maximum of each map [B,K,H,W]. Row maxima first, then the
-    column within the best row: several times faster on CPU than one `argmax` over the flattened map."""
-    W = maps.shape[-1]
-    peak, cy = maps.amax(dim=-1).max(dim=-1)
-    row = maps.gather(2, cy[..., None, None].expand(-1, -1, 1, W)).squeeze(2)
-    return peak, cy, row.argmax(dim=-1)
-
-def gaussian_kernel1d(sigma: float, radius: int, device=None, dtype=torch.float32):
+# %% ../nbs/00b_codec.ipynb #cf14832c
+def gaussian_kernel1d(sigma: float,        # width, in pixels
+                      radius: int,         # the kernel has 2 radius + 1 taps
+                      device=None,         # torch device of the kernel
+                      dtype=torch.float32, # its dtype
+                     ):                    # [2 radius + 1] weights summing to 1
+    "A normalised 1-d Gaussian kernel."
     x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
     k = torch.exp(-x ** 2 / (2 * sigma ** 2))
     return k / k.sum()
 
-def blur_matrices(sigma: float, r: int, cut):
-    """'Valid' Gaussian blur of a (2r+3)-pixel line down to its 3 central pixels, as matrices [..., 2r+3, 3]: the
-    kernel of radius `r` is cut to radius `cut` [...] (an integer tensor, one per line) and renormalised."""
+def blur_matrices(sigma: float, # the blur's width, in heatmap pixels
+                  r: int,       # the kernel's radius: lines are 2r+3 pixels long
+                  cut,          # [...] integer tensor: each line's kernel cut to this radius and renormalised
+                 ):             # [..., 2r+3, 3] matrices
+    "'Valid' Gaussian blur of a (2r+3)-pixel line down to its 3 central pixels, as matrices."
     v = torch.arange(-r, r + 1, device=cut.device)
     k = gaussian_kernel1d(sigma, r, device=cut.device) * (v.abs() <= cut[..., None])
     k = k / k.sum(-1, keepdim=True)
     return torch.stack([F.pad(k, (i, 2 - i)) for i in range(3)], dim=-1)
 
-def dark_offsets(patches, sigma: float, cut=None, centre=None):
-    """Sub-pixel offsets [..., 2] (x, y) of the maximum of Gaussian-shaped probability `patches` [..., P, P]:
-    blur, log, Newton step -H^-1 g from the patch centre. `cut` [..., 2] (x, y): blur radius per patch and axis (default:
-    the whole patch); `centre` [..., 2]: the patch centre's position from the peak pixel, which the offsets are
-    measured from (default 0). Offsets are 0 where the Hessian is not negative definite, and clipped to 1 pixel."""
+# %% ../nbs/00b_codec.ipynb #972853a2
+def dark_offsets(patches,      # [..., P, P] Gaussian-shaped probabilities around each peak, P odd
+                 sigma: float, # the blur's width, in heatmap pixels
+                 cut=None,     # [..., 2] (x, y) blur radius per patch and axis; None: the whole patch
+                 centre=None,  # [..., 2] the patch centre's position from the peak pixel; None: 0
+                ):             # [..., 2] (x, y) offsets from the peak pixel, in heatmap pixels
+    """Sub-pixel offsets of the maximum of each patch: blur, log, Newton step -H^-1 g from the patch centre. Offsets are
+    0 where the Hessian is not negative definite, and clipped to 1 pixel."""
     P = patches.shape[-1]
     r = (P - 3) // 2
     if cut is None: cut = torch.full((*patches.shape[:-2], 2), r, device=patches.device)
@@ -80,6 +106,7 @@ def dark_offsets(patches, sigma: float, cut=None, centre=None):
     if centre is not None: off = off + centre
     return torch.where(ok[..., None], off, torch.zeros_like(off)).clamp(-1, 1)
 
+# %% ../nbs/00b_codec.ipynb #9c4057d5
 def decode_heatmaps(heatmaps,              # [B, K, h, w] one map per keypoint
                     sigma: float = 4.0,    # the training Gaussian's width, in input pixels
                     dark: bool = True,     # refine the argmax with DARK's sub-pixel step; False: plain argmax
@@ -104,10 +131,12 @@ def decode_heatmaps(heatmaps,              # [B, K, h, w] one map per keypoint
     return heatmap_to_input(xy, stride), (peak.sigmoid() if logits else peak)
 
 # %% ../nbs/00b_codec.ipynb #7967803f
-def soft_argmax(heatmaps, beta: float = 1.0, radius: int | None = 3, logits: bool = True):
-    """Differentiable keypoints [B,K,2] (x, y) in HEATMAP pixels: the mean position weighted by p^beta
-    (p = sigmoid(heatmaps) if `logits`, else the heatmap itself) over a (2r+1)^2 window around the argmax,
-    or over the whole map when `radius` is None."""
+def soft_argmax(heatmaps,                # [B, K, H, W] one map per keypoint
+                beta: float = 1.0,       # the weights are p^beta: larger sharpens them towards the peak
+                radius: int | None = 3,  # r: a (2r+1)^2 window around the argmax, in heatmap pixels; None: the whole map
+                logits: bool = True,     # the maps are logits (p = their sigmoid); False: probabilities
+               ):                        # [B, K, 2] (x, y) in HEATMAP pixels, differentiable
+    "Differentiable keypoints: the mean position weighted by p^beta around each (hard) argmax."
     B, K, H, W = heatmaps.shape
     logp = lambda h: F.logsigmoid(h) if logits else h.clamp_min(1e-12).log()
     if radius is None:
@@ -123,17 +152,21 @@ def soft_argmax(heatmaps, beta: float = 1.0, radius: int | None = 3, logits: boo
     return torch.stack([cx + dx, cy + dy], dim=-1)
 
 # %% ../nbs/00b_codec.ipynb #3b8226f1
-def keypoint_visibility(hm_xy, size) -> torch.Tensor:
-    "Bool [B,K]: heatmap coordinates [B,K,2] whose nearest pixel lies inside a map of `size` (h, w), and finite."
+def keypoint_visibility(hm_xy, # [B, K, 2] (x, y) in heatmap pixels
+                        size,  # (h, w) of the heatmap
+                       ) -> torch.Tensor: # bool [B, K]
+    "Whether each keypoint is finite and its nearest heatmap pixel lies inside the map."
     h, w = size
     u, v = hm_xy[..., 0], hm_xy[..., 1]
     return hm_xy.isfinite().all(-1) & (u >= -0.5) & (u < w - 0.5) & (v >= -0.5) & (v < h - 0.5)
 
-def render_heatmaps(keypoints, size, sigma: float = 4.0, stride: int = 4):
-    """Gaussian targets [B,K,h,w] and visibility [B,K] for `keypoints` [B,K,2] (x, y) in INPUT pixels.
-
-    `size` is the heatmap size (h, w) (the input size divided by `stride`); `sigma` is in input pixels.
-    Invisible keypoints (outside the image, or NaN) give all-zero maps."""
+# %% ../nbs/00b_codec.ipynb #b8b9800b
+def render_heatmaps(keypoints,           # [B, K, 2] (x, y) in INPUT pixels
+                    size,                # (h, w) of the heatmap: the input size divided by `stride`
+                    sigma: float = 4.0,  # the Gaussian's width, in input pixels
+                    stride: int = 4,     # input pixels per heatmap pixel
+                   ):                    # targets [B, K, h, w] and visibility [B, K]
+    "Gaussian targets for keypoints; invisible ones (outside the image, or NaN) give all-zero maps."
     h, w = size
     kp = torch.as_tensor(keypoints).float()
     hm = input_to_heatmap(kp, stride)
@@ -149,39 +182,67 @@ def render_heatmaps(keypoints, size, sigma: float = 4.0, stride: int = 4):
 class HeatmapCodec:
     """Corners in input pixels <-> Gaussian heatmaps `stride` times smaller, the Gaussian `sigma` given in input pixels:
     the one place where a keypoint becomes a target and a heatmap becomes a keypoint again."""
-    stride: int = 4
-    sigma: float = 4.0
+    stride: int = 4     # input pixels per heatmap pixel
+    sigma: float = 4.0  # the Gaussian's width, in input pixels
 
     @classmethod
-    def from_config(cls, config) -> 'HeatmapCodec':
+    def from_config(cls,
+                    config, # a `TrainConfig`, or anything with `stride` and `heatmap_sigma`
+                   ) -> 'HeatmapCodec': # the codec of that config
         "The codec of a `TrainConfig` (its `stride` and `heatmap_sigma`)."
         return cls(int(config.stride), float(config.heatmap_sigma))
 
     @property
-    def map_sigma(self) -> float:
+    def map_sigma(self) -> float: # in heatmap pixels
         "The Gaussian's width in heatmap pixels (at least one)."
         return heatmap_sigma(self.sigma, self.stride)
 
-    def map_size(self, input_size) -> tuple[int, int]:
+    def map_size(self,
+                 input_size, # (H, W) of the input, in input pixels
+                ) -> tuple[int, int]: # (h, w) of its heatmaps
         "Heatmap size (h, w) for an input of `input_size` (H, W)."
         H, W = input_size
         return H // self.stride, W // self.stride
 
-    def to_map(self, xy): return input_to_heatmap(xy, self.stride)
-    def to_input(self, xy): return heatmap_to_input(xy, self.stride)
+    def to_map(self,
+               xy, # [..., 2] (x, y) in input pixels
+              ):   # [..., 2] in heatmap pixels
+        "Input-pixel coordinates on the heatmap grid."
+        return input_to_heatmap(xy, self.stride)
 
-    def visible(self, xy, input_size) -> torch.Tensor:
+    def to_input(self,
+                 xy, # [..., 2] (x, y) in heatmap pixels
+                ):   # [..., 2] in input pixels
+        "Heatmap-pixel coordinates on the input grid."
+        return heatmap_to_input(xy, self.stride)
+
+    def visible(self,
+                xy,         # [..., 2] (x, y) in input pixels
+                input_size, # (H, W) of the input
+               ) -> torch.Tensor: # bool [...]
         "The one visibility rule: finite, and on the input: [-0.5, W - 0.5) x [-0.5, H - 0.5) in input pixels."
         return keypoint_visibility(self.to_map(torch.as_tensor(xy).float()), self.map_size(input_size))
 
-    def encode(self, keypoints, input_size) -> tuple[torch.Tensor, torch.Tensor]:
-        "Targets [B, K, h, w] and visibility [B, K] of keypoints [B, K, 2] in input pixels, for inputs of `input_size` (H, W)."
+    def encode(self,
+               keypoints,  # [B, K, 2] (x, y) in input pixels
+               input_size, # (H, W) of the input
+              ) -> tuple[torch.Tensor, torch.Tensor]: # targets [B, K, h, w], visibility [B, K]
+        "Gaussian targets of keypoints, and which of them are visible."
         return render_heatmaps(keypoints, self.map_size(input_size), self.sigma, self.stride)
 
-    def decode(self, heatmaps, logits: bool = True, dark: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-        "Keypoints [B, K, 2] in input pixels and confidences [B, K] (the peak probability): argmax, then DARK."
+    def decode(self,
+               heatmaps,            # [B, K, h, w] one map per keypoint
+               logits: bool = True, # the maps are logits (model outputs); False: probabilities
+               dark: bool = True,   # refine the argmax with DARK; False: plain argmax
+              ) -> tuple[torch.Tensor, torch.Tensor]: # keypoints [B, K, 2] in input pixels, confidences [B, K]
+        "Keypoints and their confidences (the peak probability): argmax, then DARK."
         return decode_heatmaps(heatmaps, self.sigma, dark=dark, stride=self.stride, logits=logits)
 
-    def soft_decode(self, heatmaps, beta: float = 1.0, radius: int | None = 3, logits: bool = True) -> torch.Tensor:
+    def soft_decode(self,
+                    heatmaps,               # [B, K, h, w] one map per keypoint
+                    beta: float = 1.0,      # the weights are p^beta
+                    radius: int | None = 3, # window radius in heatmap pixels; None: the whole map
+                    logits: bool = True,    # the maps are logits; False: probabilities
+                   ) -> torch.Tensor:       # [B, K, 2] (x, y) in input pixels, differentiable
         "Differentiable keypoints [B, K, 2] in input pixels: the soft-argmax around each peak."
         return self.to_input(soft_argmax(heatmaps, beta, radius, logits))
