@@ -16,8 +16,10 @@ __all__ = ['random_stream', 'spine_chain_mm', 'chain_corners', 'spine_shapes_mm'
            'hard_shapes', 'hard_finish']
 
 # %% ../nbs/00a_spine_drawing.ipynb #a38eaa88
-def random_stream(seed: int, *keys: int) -> np.random.Generator:
-    "An independent random stream for `seed` and a purpose key."
+def random_stream(seed: int,  # the film's seed, >= 0
+                  *keys: int, # the purpose: one stream per key
+                 ) -> np.random.Generator: # the same stream for the same seed and keys
+    "An independent random stream for a film seed and a purpose."
     if int(seed) < 0: raise ValueError(f"seed must be a non-negative integer, got {seed}")
     return np.random.default_rng([int(seed), *keys])
 
@@ -32,9 +34,12 @@ _WIDTH = {'AP': np.array([35, 37, 39.5, 42, 44.5, 47, 48.]), 'LA': np.array([28.
 _LA_DISC_WEDGE = np.array([3, 4, 6, 8, 11, 14.])   # degrees, lordotic (anterior taller)
 _LA_BODY_WEDGE = np.array([-3, -1, 0, 2, 4, 6.])
 
-def spine_chain_mm(view: str, patient: dict, r: np.random.Generator, hard: dict | None = None) -> dict:
-    """Endplate midpoints `mid` (13,2), angles `phi` (13,) and widths `width` (13,) in mm, rows T12 upper .. S1 upper.
-    `hard`: the `hard_features` of the film, which bend the spine further."""
+def spine_chain_mm(view: str,               # 'AP' or 'LA' (any case)
+                   patient: dict,           # `size`, `age` and `slip` of the patient (see above)
+                   r: np.random.Generator,  # the film's geometry stream
+                   hard: dict | None = None, # the film's `hard_features`, which bend the spine further; None: a default film
+                  ) -> dict: # `mid` (13, 2), `phi` (13,) radians, `width` (13,), `body_h`, `disc_h` (6,) in mm; `shift` (6,)
+    "The spine as a chain of endplates in mm, rows T12 upper .. S1 upper, built from the bottom up."
     view, size = check_view(view), patient['size']
     deg = np.pi / 180
     if view == 'LA':
@@ -68,7 +73,8 @@ def spine_chain_mm(view: str, patient: dict, r: np.random.Generator, hard: dict 
         mid[2 * d] = mid[hi] + body_h[d] * _up((phi[2 * d] + phi[hi]) / 2)
     return dict(mid=mid, phi=phi, width=width, body_h=body_h, disc_h=disc_h, shift=shift)
 
-def chain_corners(chain: dict) -> np.ndarray:
+def chain_corners(chain: dict, # from `spine_chain_mm`
+                 ) -> np.ndarray: # (13, 2, 2) left and right corners (x, y) in mm
     "Left and right corners (13, 2, 2) of every endplate of a chain."
     half = (chain['width'] / 2)[:, None] * _e(chain['phi'])
     return np.stack([chain['mid'] - half, chain['mid'] + half], 1)
@@ -90,8 +96,12 @@ def _body_frame(q):
     h = abs(np.dot((ll + lr - ul - ur) / 2, dn))
     return q.mean(0), e, dn, w, h, math.atan2(e[1], e[0])
 
-def spine_shapes_mm(view: str, corners: np.ndarray, r: np.random.Generator, density: float = 1.0) -> list:
-    "Everything drawn for a spine, in mm, from the endplate corners (13,2,2) of its chain; `density` scales the bodies."
+def spine_shapes_mm(view: str,              # 'AP' or 'LA' (any case)
+                    corners: np.ndarray,    # (13, 2, 2) endplate corners in mm, from `chain_corners`
+                    r: np.random.Generator, # the film's geometry stream
+                    density: float = 1.0,   # scales the bodies' fill and rim (bones thin with age)
+                   ) -> list:               # shapes (dicts: polygons and ellipses) in mm, for `draw_shapes`
+    "Everything drawn for a spine: the bodies and the bones around them."
     view = check_view(view)
     quads = [np.array([corners[2 * b, 0], corners[2 * b, 1], corners[2 * b + 1, 1], corners[2 * b + 1, 0]]) for b in range(6)]
     bone = r.uniform(0.26, 0.34) * density; rim = r.uniform(0.18, 0.28) * density
@@ -174,8 +184,13 @@ def _to_px(sh, A, ppm):
         rr = max(sh['ax_px']); lo, hi = sh['c_px'] - rr, sh['c_px'] + rr
     return sh, lo, hi
 
-def draw_shapes(canvas: np.ndarray, shapes: list, A: np.ndarray, blur_px: float, r: np.random.Generator):
-    "Add the densities of `shapes` (mm) into `canvas` (float32, H x W) in place, each within its own box."
+def draw_shapes(canvas: np.ndarray,     # (H, W) float32 densities, added to in place
+                shapes: list,           # shapes in mm, from `spine_shapes_mm` / `hard_shapes`
+                A: np.ndarray,          # (2, 3) affine map from mm to pixels
+                blur_px: float,         # Gaussian blur sigma, pixels; 0.3 or less: none
+                r: np.random.Generator, # the film's rendering stream (textures)
+               ):
+    "Add the densities of shapes into a canvas, each within its own box."
     H, W = canvas.shape
     ppm = float(np.sqrt(abs(np.linalg.det(A[:, :2]))))
     for sh in shapes:
@@ -200,7 +215,9 @@ def draw_shapes(canvas: np.ndarray, shapes: list, A: np.ndarray, blur_px: float,
         canvas[y0:y1, x0:x1] += val
 
 # %% ../nbs/00a_spine_drawing.ipynb #6cac7125
-def hard_features(view: str, seed: int) -> dict:
+def hard_features(view: str, # 'AP' or 'LA' (any case)
+                  seed: int, # the film's seed
+                 ) -> dict:  # the features: numbers, arrays and the `render` dict
     """What makes one hard film hard, drawn from the film's own random stream (so the default films never change):
     the pose of the spine (scoliosis on AP, flattened or deepened lordosis on LA, wedge-shaped bodies), what lies on
     the bodies (osteophytes, double endplate contours, bowel gas, the pelvis, now and then metal), the field of view
@@ -227,8 +244,11 @@ def hard_features(view: str, seed: int) -> dict:
         grid=float(r.uniform(0.01, 0.03)) if r.random() < 0.3 else 0.0, grid_period=float(r.uniform(2.2, 4.0)),
         marker=int(r.integers(0, 4)) if r.random() < 0.6 else -1)
 
-def hard_angles(view: str, phi: np.ndarray, h: dict) -> np.ndarray:
-    "Endplate angles (13,) of a hard film: a scoliotic curve (AP) or a flattened / deepened lordosis (LA), wedged bodies."
+def hard_angles(view: str,       # 'AP' or 'LA'
+                phi: np.ndarray, # (13,) endplate angles of the default chain, radians
+                h: dict,         # the film's `hard_features`
+               ) -> np.ndarray:  # (13,) radians
+    "Endplate angles of a hard film: a scoliotic curve (AP) or a flattened / deepened lordosis (LA), wedged bodies."
     deg = np.pi / 180
     if view == 'AP': phi = phi + h['curve_deg'] * deg * np.sin(np.pi * np.arange(13) / 12 * 1.5 + h['curve_phase'])
     else: phi = phi[12] - (phi[12] - phi) * h['lordosis_scale']
@@ -241,7 +261,11 @@ def _frame(corners, row):
     a, b = corners[row]; e = (b - a) / np.linalg.norm(b - a)
     return a, b, e, np.array([e[1], -e[0]])
 
-def hard_shapes(view: str, corners: np.ndarray, h: dict, density: float = 1.0) -> list:
+def hard_shapes(view: str,            # 'AP' or 'LA'
+                corners: np.ndarray,  # (13, 2, 2) endplate corners in mm
+                h: dict,              # the film's `hard_features`
+                density: float = 1.0, # scales the thoracic bodies (bones thin with age)
+               ) -> list:             # shapes in mm, for `draw_shapes`
     "What a hard film draws on top of the spine, in mm: thoracic vertebrae and ribs, osteophytes, double contours, gas, pelvis, metal."
     r = random_stream(h['seed'], 50 + VIEWS.index(view))
     shapes = []
@@ -305,7 +329,10 @@ def hard_shapes(view: str, corners: np.ndarray, h: dict, density: float = 1.0) -
     return shapes
 
 # %% ../nbs/00a_spine_drawing.ipynb #dccbd251
-def hard_finish(img: np.ndarray, keypoints: np.ndarray, h: dict) -> np.ndarray:
+def hard_finish(img: np.ndarray,       # (H, W) uint8 film
+                keypoints: np.ndarray, # (K, 2) its corners (x, y) in pixels, left clear
+                h: dict,               # the film's `hard_features`
+               ) -> np.ndarray:        # (H, W) uint8
     "The exposure of a hard film: vertical grid lines, collimation edges that stop short of the corners, a side marker."
     r = random_stream(h['seed'], 60 + VIEWS.index(h['view']))
     H, W = img.shape

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import cv2
-from fastcore.script import call_parse, Param, store_true, anno_parser
+from fastcore.script import call_parse, store_true, anno_parser
 
 from .anatomy import VIEWS, LEVELS, LABEL_CODES, SLIP_CODE_VIEW, check_view, n_edges, DISCS
 from .data import annotation_text, cache_root
@@ -38,12 +38,15 @@ DIFFICULTIES = ('default', 'hard')
 HARD_SLIP_RATE = 0.30                   # patients with a slip in a hard set
 HARD_SLIP_FRACTION = (0.05, 0.75)       # up to Meyerding grade III
 
-def check_difficulty(difficulty: str) -> str:
+def check_difficulty(difficulty: str, # 'default' or 'hard'
+                    ) -> str:          # the same, checked
     "'default' or 'hard', or a clear error."
     if difficulty not in DIFFICULTIES: raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
     return difficulty
 
-def synth_patient(seed: int, difficulty: str = 'default') -> dict:
+def synth_patient(seed: int,                  # the patient's generator seed, >= 0
+                  difficulty: str = 'default', # 'default' or 'hard'
+                 ) -> dict: # `seed`, `sex` 'M'/'F', `age` years, `size` (1.0: an average man), `slip` dict or None
     """Sex, age, body size and the (at most one) slip of the synthetic patient `seed`; shared by its AP and LA films.
     A `hard` patient slips more often, and further: up to Meyerding grade III."""
     hard = check_difficulty(difficulty) == 'hard'
@@ -70,7 +73,9 @@ def _sample_size(view, r, height=None, width=None):
 
 def _annotated_rows(view): return slice(2, 12) if view == 'AP' else slice(2, 13)
 
-def patient_labels(view: str, patient: dict) -> np.ndarray:
+def patient_labels(view: str,     # 'AP' or 'LA' (any case)
+                   patient: dict, # from `synth_patient`
+                  ) -> np.ndarray: # (E,) int64 diagnosis codes
     "The label column (E,) of a patient's film: the slip code on the two edges facing across the slipped disc."
     view = check_view(view)
     labels = np.zeros(n_edges(view), np.int64)
@@ -78,10 +83,14 @@ def patient_labels(view: str, patient: dict) -> np.ndarray:
     if s is not None and s['view'] == view: labels[2 * s['disc'] + 1: 2 * s['disc'] + 3] = s['code']
     return labels
 
-def synth_geometry(view: str, seed: int, height: int | None = None, width: int | None = None,
-                   max_size: int | None = None, difficulty: str = 'default') -> dict:
-    """Everything about a synthetic film except its pixels: keypoints (K,2) float32, labels (E,), shapes to draw, meta.
-    `difficulty='hard'` adds what makes real films hard (see *Hard films* below)."""
+def synth_geometry(view: str,                   # 'AP' or 'LA' (any case)
+                   seed: int,                   # the patient's generator seed
+                   height: int | None = None,   # full film height, px; None: drawn
+                   width: int | None = None,    # full film width, px; None: drawn
+                   max_size: int | None = None, # cap on the longer side, px: the film is drawn at that size
+                   difficulty: str = 'default', # 'default' or 'hard' (see *Hard films* below)
+                  ) -> dict: # keypoints (K, 2) float32 px, labels (E,), meta, shapes (mm), A (mm -> px), hard, chain_px
+    "Everything about a synthetic film except its pixels."
     view = check_view(view)
     patient = synth_patient(seed, difficulty)
     hard = hard_features(view, seed) if difficulty == 'hard' else None
@@ -134,8 +143,10 @@ def synth_geometry(view: str, seed: int, height: int | None = None, width: int |
 # %% ../nbs/00a_synthetic.ipynb #baec61f4
 def _smoothstep(x): x = np.clip(x, 0, 1); return x * x * (3 - 2 * x)
 
-def soft_tissue(geom: dict, r: np.random.Generator) -> np.ndarray:
-    "Soft-tissue density on a coarse grid (about 128 rows), to be upsampled to the film."
+def soft_tissue(geom: dict,             # from `synth_geometry`
+                r: np.random.Generator, # the film's rendering stream
+               ) -> np.ndarray:         # (128, w) float32 densities
+    "Soft-tissue density on a coarse grid, to be upsampled to the film."
     meta = geom['meta']; H, W = meta['size']; FH, FW = meta['full_size']
     gh = 128; gw = max(8, int(round(gh * FW / FH)))
     low = r.normal(0, 1, (6, 6)).astype(np.float32); mid = r.normal(0, 1, (24, 24)).astype(np.float32)
@@ -168,7 +179,9 @@ def soft_tissue(geom: dict, r: np.random.Generator) -> np.ndarray:
     dens = (dens - gas) * (1 + rp['heel'] * (Y / H - 0.5))
     return np.clip(dens, 0, None).astype(np.float32)
 
-def render_geometry(geom: dict) -> np.ndarray:
+# %% ../nbs/00a_synthetic.ipynb #1150d509
+def render_geometry(geom: dict, # from `synth_geometry`
+                   ) -> np.ndarray: # (H, W) uint8
     "The 8-bit grayscale film (H, W) of a geometry from `synth_geometry`."
     meta = geom['meta']; H, W = meta['size']; rp = meta['render']
     r = random_stream(meta['seed'], 11 + VIEWS.index(meta['view']))
@@ -183,16 +196,26 @@ def render_geometry(geom: dict) -> np.ndarray:
     img = cv2.LUT(img, lut)
     return img if geom.get('hard') is None else hard_finish(img, geom['keypoints'], geom['hard'])
 
-def synth_sample(view: str, seed: int, height: int | None = None, width: int | None = None,
-                 max_size: int | None = None, difficulty: str = 'default') -> dict:
-    "A synthetic film: `image` uint8 (H, W), exact corner `keypoints` float32 (K, 2), `labels` int64 (E,), `meta`."
+# %% ../nbs/00a_synthetic.ipynb #80926dc9
+def synth_sample(view: str,                   # 'AP' or 'LA' (any case)
+                 seed: int,                   # the patient's generator seed
+                 height: int | None = None,   # full film height, px; None: drawn
+                 width: int | None = None,    # full film width, px; None: drawn
+                 max_size: int | None = None, # cap on the longer side, px
+                 difficulty: str = 'default', # 'default' or 'hard'
+                ) -> dict: # `image` uint8 (H, W), exact corner `keypoints` float32 (K, 2) px, `labels` int64 (E,), `meta`
+    "A synthetic film: geometry and pixels."
     g = synth_geometry(view, seed, height, width, max_size, difficulty)
     return dict(image=render_geometry(g), keypoints=g['keypoints'], labels=g['labels'], meta=g['meta'])
 
 # %% ../nbs/00a_synthetic.ipynb #f8da8013
-def edge_profile(image: np.ndarray, left, right, offsets, along=(0.25, 0.75, 21)) -> np.ndarray:
-    """Mean image intensity at signed distances `offsets` (px, positive = below the edge) from the edge left->right,
-    over `along` = (start, stop, n) evenly spaced fractions of the edge's length."""
+def edge_profile(image: np.ndarray,      # (H, W) film
+                 left,                   # (x, y) left corner, px
+                 right,                  # (x, y) right corner, px
+                 offsets,                # (O,) signed distances from the edge, px, + = below it
+                 along=(0.25, 0.75, 21), # (start, stop, n): fractions of the edge's length sampled
+                ) -> np.ndarray:         # (O,) mean intensities
+    "Mean image intensity at signed distances from the edge left->right."
     along = np.linspace(*along)
     left, right = np.asarray(left, np.float32), np.asarray(right, np.float32)
     v = right - left; n = np.array([-v[1], v[0]], np.float32) / np.linalg.norm(v)
@@ -201,8 +224,13 @@ def edge_profile(image: np.ndarray, left, right, offsets, along=(0.25, 0.75, 21)
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return vals.mean(0)
 
-def edge_step_offset(image, left, right, inside_below: bool, reach: float = 6.0) -> tuple[float, float]:
-    "Where the intensity step across an edge is (px from the corner line, + towards the inside) and its height."
+def edge_step_offset(image,              # (H, W) film
+                     left,               # (x, y) left corner, px
+                     right,              # (x, y) right corner, px
+                     inside_below: bool, # the body lies below the edge (an upper endplate)
+                     reach: float = 6.0, # profile half-length, px
+                    ) -> tuple[float, float]: # step position, px from the corner line (+ = inside), and its height
+    "Where the intensity step across an edge is, and how high."
     offs = np.linspace(-reach, reach, int(8 * reach) + 1)
     prof = edge_profile(image, left, right, offs if inside_below else -offs)     # profile from outside (-) to inside (+)
     out_level, in_level = prof[offs < -reach / 2].mean(), prof[(offs > 0) & (offs < reach / 2)].max()
@@ -212,7 +240,9 @@ def edge_step_offset(image, left, right, inside_below: bool, reach: float = 6.0)
     return float(x), float(in_level - out_level)
 
 # %% ../nbs/00a_synthetic.ipynb #470387fb
-def facing_contrast(image: np.ndarray, keypoints: np.ndarray) -> float:
+def facing_contrast(image: np.ndarray,     # (H, W) LA film
+                    keypoints: np.ndarray, # (22, 2) its corners, px
+                   ) -> float:             # grey levels
     "Mean intensity in a band behind (right of) the lumbar bodies minus a band in front of (left of) them."
     kp = keypoints[:20].reshape(5, 2, 2, 2)                   # L1..L5, upper/lower, left/right, xy
     c = kp.mean((1, 2)); depth = np.linalg.norm(kp[:, 0, 1] - kp[:, 0, 0], axis=1)
@@ -227,17 +257,30 @@ def facing_contrast(image: np.ndarray, keypoints: np.ndarray) -> float:
 # %% ../nbs/00a_synthetic.ipynb #fa97a2cb
 DEFAULT_PATIENTS = 200   # the embedded set: 28 validation and 31 test patients under the 70/15/15 patient split
 
-def patient_seed(seed: int, patient: int) -> int:
-    "The generator seed of patient number `patient` (1-based) of a synthetic set made with `seed`."
+def patient_seed(seed: int,    # the set's seed
+                 patient: int, # patient number, from 1
+                ) -> int:      # the patient's generator seed, >= 0
+    "The generator seed of one patient of a synthetic set."
     return int(np.random.SeedSequence([int(seed), int(patient)]).generate_state(1, np.uint64)[0] >> 1)
 
-def synthetic_stem(patient: int, sex: str, age: int, view: str) -> str:
-    "BUU-LSPINE file stem `NNNN-S-AAAY{0|1}`."
+# %% ../nbs/00a_synthetic.ipynb #1580059e
+def synthetic_stem(patient: int, # patient number, 1..9999
+                   sex: str,     # 'M' or 'F'
+                   age: int,     # years
+                   view: str,    # 'AP' or 'LA' (any case)
+                  ) -> str: # e.g. '0001-F-037Y0'
+    "The BUU-LSPINE file stem `NNNN-S-AAAY{0|1}`."
     return f"{patient:04d}-{sex}-{age:03d}Y{VIEWS.index(check_view(view))}"
 
-def write_synthetic_dataset(out, n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size: int | None = None,
-                            jpeg_quality: int = 95, difficulty: str = 'default') -> Path:
-    "Write a synthetic BUU-LSPINE set (AP and LA films with CSVs, and a README) into `out`; returns `out`."
+# %% ../nbs/00a_synthetic.ipynb #e80580f8
+def write_synthetic_dataset(out,                            # the folder to write into (created)
+                            n_patients: int = DEFAULT_PATIENTS, # patients, one AP and one LA film each
+                            seed: int = 42,                 # the set's seed
+                            max_size: int | None = None,    # cap on the longer side of every film, px (>= 64)
+                            jpeg_quality: int = 95,         # 0-100
+                            difficulty: str = 'default',    # 'default' or 'hard'
+                           ) -> Path:                       # `out`
+    "Write a synthetic BUU-LSPINE set: AP and LA films with CSVs, and a README."
     out, difficulty = Path(out), check_difficulty(difficulty)
     if int(n_patients) < 1: raise ValueError(f"n_patients must be at least 1, got {n_patients}")
     if max_size is not None and int(max_size) < 64: raise ValueError(f"max_size must be at least 64 px, got {max_size}")
@@ -261,14 +304,17 @@ def write_synthetic_dataset(out, n_patients: int = DEFAULT_PATIENTS, seed: int =
         + ', '.join(f"{SLIP_NAMES[c]} (code {c}): {n}" for c, n in counts.items()) + '\n')
     return out
 
-
 # %% ../nbs/00a_synthetic.ipynb #504345bf
-def default_cache_dir() -> Path:
+def default_cache_dir() -> Path: # not created
     "The cache folder: `$MAHT_NET_CACHE` or `~/.cache/maht_net` (the one the image cache uses, `data.cache_root`)."
     return cache_root()
 
-def synthetic_root(n_patients: int = DEFAULT_PATIENTS, seed: int = 42, max_size: int | None = None, cache_dir=None,
-                   difficulty: str = 'default') -> Path:
+def synthetic_root(n_patients: int = DEFAULT_PATIENTS, # patients in the set
+                   seed: int = 42,              # the set's seed
+                   max_size: int | None = None, # cap on the longer side of every film, px; None: full size
+                   cache_dir=None,              # the cache folder; None: `default_cache_dir()`
+                   difficulty: str = 'default', # 'default' or 'hard'
+                  ) -> Path:                    # the finished set's folder
     "Folder of the cached synthetic set with these parameters, generated on first use (safe under concurrency)."
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     name = f"synthetic-v{GENERATOR_VERSION}-n{int(n_patients)}-seed{int(seed)}-" + (f"max{int(max_size)}" if max_size else 'full') + \
@@ -301,9 +347,14 @@ def _read_film(root: Path, view: str, i: int):
     rows = np.loadtxt(f.with_suffix('.csv'), delimiter=',', ndmin=2)
     return cv2.imread(str(f), cv2.IMREAD_GRAYSCALE), rows[:, :4].reshape(-1, 2).astype(np.float32), rows[:, 4].astype(int), f.stem
 
-def show_synthetic_gallery(n: int = 3, seed: int = 0, root=None, max_size: int = 320, panel: float = 2.4,
-                           difficulty: str = 'default'):
-    "Figure with `n` AP films (top row) and `n` lateral films (bottom row), corners drawn; returns the Figure."
+def show_synthetic_gallery(n: int = 3,                  # films per view
+                           seed: int = 0,               # the set's seed, when drawing on the fly
+                           root=None,                   # a dataset folder to take the first films from; None: draw them
+                           max_size: int = 320,         # longer side of each film shown, px
+                           panel: float = 2.4,          # inches per panel
+                           difficulty: str = 'default', # 'default' or 'hard', when drawing on the fly
+                          ):                            # the matplotlib Figure
+    "Figure with `n` AP films (top row) and `n` lateral films (bottom row), corners drawn."
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(2, n, figsize=(panel * n, panel * 1.25 * 2), squeeze=False)
     colours = plt.get_cmap('tab10')(np.arange(6))
@@ -337,7 +388,8 @@ def show_synthetic_gallery(n: int = 3, seed: int = 0, root=None, max_size: int =
     return fig
 
 # %% ../nbs/00a_synthetic.ipynb #9bb24846
-def dataset_summary(root) -> dict:
+def dataset_summary(root, # a dataset folder, holding AP/ and LA/
+                   ) -> dict: # `films` per view, `slips` {code: films}
     "Films per view and slipped films per diagnosis code of a dataset folder (read from its CSVs)."
     root = Path(root)
     films = {v: len(list((root/v).glob('*.jpg'))) for v in VIEWS}
@@ -347,13 +399,15 @@ def dataset_summary(root) -> dict:
         if lab.any(): codes[int(lab.max())] += 1
     return dict(films=films, slips=codes)
 
+# %% ../nbs/00a_synthetic.ipynb #445dd077
 @call_parse
-def synth_command(out: Param("Output folder", str) = 'data/synthetic',
-                  patients: Param("Number of patients (one AP and one LA film each)", int) = DEFAULT_PATIENTS,
-                  seed: Param("Random seed", int) = 42,
-                  max_size: Param("Cap the longer image side at this many pixels", int) = None,
-                  show: Param("Also save gallery.png with corners drawn", store_true) = False,
-                  difficulty: Param("default, or hard: what makes real films hard, varied per film", str) = 'default'):
+def synth_command(out: str = 'data/synthetic',        # Output folder
+                  patients: int = DEFAULT_PATIENTS,    # Number of patients (one AP and one LA film each)
+                  seed: int = 42,                      # Random seed
+                  max_size: int = None,                # Cap the longer image side at this many pixels
+                  show: store_true = False,            # Also save gallery.png with corners drawn
+                  difficulty: str = 'default',         # default, or hard: what makes real films hard, varied per film
+                 ):
     "Write a SYNTHETIC BUU-LSPINE-like dataset (AP and LA films with corner CSVs)."
     t0 = time.time()
     root = write_synthetic_dataset(out, patients, seed, max_size, difficulty=difficulty)
@@ -368,12 +422,16 @@ def synth_command(out: Param("Output folder", str) = 'data/synthetic',
         fig.savefig(Path(root)/'gallery.png', dpi=110); print(f"gallery: {(Path(root)/'gallery.png').resolve()}")
     return root
 
-def cli_argv(argv: list) -> list:
+# %% ../nbs/00a_synthetic.ipynb #3c4fca33
+def cli_argv(argv: list, # command-line words, without the program name
+            ) -> list:    # the same words, option names with underscores
     "Command-line words with `--some-option` spelled as fastcore's `--some_option` (both spellings are accepted)."
     return [a.split('=', 1)[0].replace('-', '_').replace('__', '--', 1) + a[len(a.split('=', 1)[0]):]
             if a.startswith('--') else a for a in argv]
 
-def maht_synth(*args, **kwargs):
+def maht_synth(*args,   # given: call `synth_command` with them; none: parse `sys.argv`
+               **kwargs, # given: passed to `synth_command`
+              ):
     "Console command `maht_synth --out DIR --patients N --seed S [--max-size N] [--show]` (see `synth_command`)."
     if args or kwargs: return synth_command(*args, **kwargs)
     ns = vars(anno_parser(synth_command, 'maht_synth').parse_args(cli_argv(sys.argv[1:])))
