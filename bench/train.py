@@ -22,7 +22,8 @@ def main():
     if a.threads: torch.set_num_threads(a.threads)
     torch.set_flush_denormal(True)
     from fastai.callback.core import Callback, CancelValidException
-    from maht_net.train import TrainConfig, MODEL_PRESETS, maht_learner, make_loss, WarmupCosine, decay_groups
+    from maht_net.config import TrainConfig, MODEL_PRESETS
+    from maht_net.learner import maht_learner, make_loss, WarmupCosine, decay_groups
     from maht_net.dataloaders import spine_dataloaders
     from maht_net.model import create_maht_net
     from maht_net.synthetic import write_synthetic_dataset

@@ -14,7 +14,7 @@ from conftest import command, run
 def hand_built(config, **kw):
     "DataLoaders and a Learner made step by step, as in a notebook."
     from maht_net.dataloaders import spine_dataloaders
-    from maht_net.train import maht_learner
+    from maht_net.learner import maht_learner
     dls = spine_dataloaders(config.data_dir, config.view, image_size=config.image_size, bs=config.batch_size,
                             max_items=config.max_items, device='cpu', num_workers=0, progress=False, log=None)
     return dls, maht_learner(dls, config, **kw)

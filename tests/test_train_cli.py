@@ -83,6 +83,7 @@ DRAWS = '''import json, sys, torch
 from pathlib import Path
 from fastai.callback.core import Callback
 from maht_net.train import *
+from maht_net.learner import rank
 class Draws(Callback):
     "Draw from this process's torch stream at each epoch's end, before the checkpoint, and keep the draws in a file."
     order = TrainState.order - 1
