@@ -24,19 +24,24 @@ from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_mo
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'invert_letterboxes', 'unflip_keypoints', 'Predictor', 'FilmPrediction', 'prediction_rows',
-           'to_display', 'draw_prediction', 'json_safe', 'predict_films', 'predict_parser', 'collect_films',
+           'to_display', 'draw_prediction', 'json_safe', 'predict_films', 'collect_films', 'predict_parser',
            'maht_predict']
 
 # %% ../nbs/02b_predict.ipynb #92bc418a
-def invert_letterboxes(xy, boxes) -> np.ndarray:
-    "Keypoints (N, K, 2) in input pixels of N films -> original pixels, each film through its own `Letterbox`."
+def invert_letterboxes(xy,     # (N, K, 2) keypoints in input pixels
+                       boxes,  # N `Letterbox`es, one per film
+                      ) -> np.ndarray: # (N, K, 2) keypoints in each film's original pixels
+    "Map keypoints of N letterboxed films back to their original pixels, each film through its own `Letterbox`."
     a = np.array([[t.sx, t.sy] for t in boxes], np.float64)
     b = np.array([[t.tx, t.ty] for t in boxes], np.float64)
     return (np.asarray(xy, np.float64) - b[:, None]) / a[:, None]
 
 # %% ../nbs/02b_predict.ipynb #4d43e0f9
-def unflip_keypoints(xy, width: int, view: str):
-    "Keypoints (..., K, 2) predicted on horizontally mirrored inputs of `width` px -> keypoints of the unmirrored input."
+def unflip_keypoints(xy,          # (..., K, 2) keypoints predicted on mirrored inputs, input pixels (tensor or array)
+                     width: int,  # width of the input, input pixels
+                     view: str,   # 'AP' or 'LA': which corners swap sides
+                    ):            # (..., K, 2) keypoints of the unmirrored input, same type as `xy`
+    "Keypoints predicted on horizontally mirrored inputs -> keypoints of the unmirrored input."
     perm = flip_permutation(view)
     if isinstance(xy, torch.Tensor):
         out = xy[..., torch.as_tensor(perm, device=xy.device), :].clone()
@@ -44,12 +49,21 @@ def unflip_keypoints(xy, width: int, view: str):
     out[..., 0] = (width - 1) - out[..., 0]
     return out
 
+# %% ../nbs/02b_predict.ipynb #035ab6be
 class Predictor:
     "A trained MAHT-Net ready to predict corners (original pixels) for films of any size, with optional flip averaging."
-    def __init__(self, model, config: TrainConfig, device=None, tta: bool = False, batch_size: int = 8, path=None,
-                 epoch=None, meta: dict | None = None):
+    def __init__(self,
+                 model,                    # a MAHT-Net (`nn.Module`) returning heatmap logits [B, K, h, w]
+                 config: TrainConfig,      # the run's config: view, image size, stride, heatmap sigma
+                 device=None,              # 'cpu', 'cuda', 'mps' or None (best available)
+                 tta: bool = False,        # average with the mirrored prediction (AP only; ignored for LA)
+                 batch_size: int = 8,      # films per forward pass
+                 path=None,                # the checkpoint file it came from, if any
+                 epoch=None,               # the checkpoint's epoch, if any
+                 meta: dict | None = None, # what the run recorded: its data, the fitted slip threshold, ...
+                ):
         self.config, self.view, self.path, self.epoch = config, config.view, path, epoch
-        self.meta = dict(meta or {})      # what the run recorded: its data, the fitted slip threshold, ...
+        self.meta = dict(meta or {})
         self.hw = as_hw(config.image_size)
         self.codec = HeatmapCodec.from_config(config)
         self.device = best_device(device)
@@ -59,18 +73,24 @@ class Predictor:
         self.batch_size = int(batch_size)
 
     @classmethod
-    def from_checkpoint(cls, path, device=None, tta: bool = False, batch_size: int = 8) -> 'Predictor':
+    def from_checkpoint(cls,
+                        path,                # a `maht_train` checkpoint (.pth)
+                        device=None,         # 'cpu', 'cuda', 'mps' or None (best available)
+                        tta: bool = False,   # average with the mirrored prediction (AP only)
+                        batch_size: int = 8, # films per forward pass
+                       ) -> 'Predictor':     # the checkpoint's model, on `device` in eval mode
         "Rebuild the model of a checkpoint from its config and weights alone."
         ck = load_checkpoint(path)
         return cls(checkpoint_model(ck, path), TrainConfig.from_dict(ck['config']), device, tta, batch_size,
                    path=Path(path), epoch=ck.get('epoch'), meta=ck.get('meta'))
 
-    def stored_threshold(self) -> tuple[float, str] | None:
-        "The slip call threshold the training run fitted on its training split, and where it came from (None: not kept)."
+    def stored_threshold(self) -> tuple[float, str] | None: # (fraction of the endplate width, its source), or None
+        "The slip call threshold the training run fitted on its training split and kept, and where it came from."
         s = self.meta.get('data', {}).get('slip_threshold')
         return (float(s['value']), f"{s['source']} (kept in {self.path})") if s else None
 
-    def describe(self) -> dict:
+    def describe(self) -> dict: # JSON-ready: checkpoint, epoch, view, input size, backbone, stride, sigma, ...
+        "The model in a report's words."
         c = self.config
         return dict(checkpoint=str(self.path) if self.path else None, epoch=self.epoch, view=self.view,
                     image_size=list(self.hw), backbone=c.backbone, stride=c.stride, heatmap_sigma=c.heatmap_sigma,
@@ -82,8 +102,10 @@ class Predictor:
         return x.to(self.device)
 
     @torch.no_grad()
-    def heatmaps(self, x) -> torch.Tensor:
-        "Probability heatmaps [B, K, h, w] of input images [B, 1, H, W] (uint8 or [0, 1]); flip-averaged with `tta`."
+    def heatmaps(self,
+                 x,              # [B, 1, H, W] input images, uint8 or floats in [0, 1]
+                ) -> torch.Tensor: # [B, K, h, w] probabilities, on the CPU
+        "Probability heatmaps of letterboxed inputs; flip-averaged with `tta`."
         x = self._inputs(x)
         if not self.tta: return self.model(x).float().sigmoid().cpu()
         B = len(x)
@@ -92,8 +114,10 @@ class Predictor:
         return ((hm[:B] + back) / 2).cpu()
 
     @torch.no_grad()
-    def predict_input(self, x):
-        "Corners [B, K, 2] in input pixels and confidences [B, K] for input images [B, 1, H, W] (uint8 or [0, 1])."
+    def predict_input(self,
+                      x, # [B, 1, H, W] input images, uint8 or floats in [0, 1]
+                     ):  # corners [B, K, 2] in input pixels, confidences [B, K] (CPU tensors)
+        "Corners and confidences of letterboxed inputs; flip-averaged with `tta`."
         x = self._inputs(x)
         B, W = len(x), x.shape[-1]
         out = self.model(torch.cat([x, x.flip(-1)]) if self.tta else x).float()
@@ -103,13 +127,17 @@ class Predictor:
             conf = (conf[:B] + conf[B:][:, torch.as_tensor(flip_permutation(self.view), device=conf.device)]) / 2
         return xy.cpu(), conf.cpu()
 
-    def letterbox_batch(self, images) -> tuple[torch.Tensor, list]:
-        "Letterbox 8-bit films (any sizes) to the training size: uint8 batch [B, 1, H, W] and their `Letterbox`es."
+    def letterbox_batch(self,
+                        images, # 8-bit grayscale films (H, W), any sizes
+                       ) -> tuple[torch.Tensor, list]: # uint8 batch [B, 1, H, W] at the training size, the `Letterbox`es
+        "Letterbox films to the training size."
         boxes = [Letterbox.fit(im.shape[0], im.shape[1], self.hw) for im in images]
         return torch.from_numpy(np.stack([t.image(im) for t, im in zip(boxes, images)]))[:, None], boxes
 
-    def predict_images(self, images) -> tuple[np.ndarray, np.ndarray]:
-        "Corners (N, K, 2) in ORIGINAL pixels and confidences (N, K) of 8-bit grayscale films of any sizes."
+    def predict_images(self,
+                       images, # N 8-bit grayscale films (H, W), any sizes
+                      ) -> tuple[np.ndarray, np.ndarray]: # corners (N, K, 2) in ORIGINAL pixels, confidences (N, K)
+        "Corners and confidences of films of any sizes, in batches of `batch_size`."
         if not len(images): return np.zeros((0, n_keypoints(self.view), 2)), np.zeros((0, n_keypoints(self.view)))
         preds, confs = [], []
         for i in range(0, len(images), self.batch_size):
@@ -122,20 +150,20 @@ class Predictor:
 @dataclass(eq=False)
 class FilmPrediction:
     "What MAHT-Net reads off one film."
-    view: str
+    view: str                   # 'AP' or 'LA'
     keypoints: np.ndarray       # (K, 2) corners in the film's own pixels, in `keypoint_names(view)` order
     confidence: np.ndarray      # (K,) peak probability of each corner's heatmap
     slips: np.ndarray           # (D,) slip at each disc, a fraction of the endplate width (+: upper vertebra to the right)
     labels: np.ndarray          # (E,) the CSV label column: a called slip's code (1-4) on the two edges facing across it
     threshold: float            # the slip call threshold used, a fraction of the endplate width
-    path: Path | None = None
+    path: Path | None = None    # the film's file (None: an image given in memory)
 
     @property
-    def edges(self) -> np.ndarray:
-        "Rows (E, 4) `x1, y1, x2, y2` of the BUU-LSPINE CSV: each edge's left and right corner."
+    def edges(self) -> np.ndarray: # (E, 4) rows `x1, y1, x2, y2`, original pixels
+        "The corners as the BUU-LSPINE CSV rows: each edge's left and right corner."
         return self.keypoints.reshape(-1, 4)
 
-    def csv_text(self) -> str:
+    def csv_text(self) -> str: # `x1,y1,x2,y2,label` rows, one per edge
         "The film's annotation in the BUU-LSPINE CSV format, predicted."
         return annotation_text(self.keypoints, self.labels)
 
@@ -147,10 +175,13 @@ class FilmPrediction:
 
 # %% ../nbs/02b_predict.ipynb #c2b973cd
 @patch
-def slip_threshold_source(self: Predictor, threshold: float | None = None, metrics=None, data_dir=None) -> tuple[float, str]:
-    """The slip call threshold (a fraction of the endplate width) and where it came from, the first of: `threshold`; the
-    one a `maht_eval` metrics file `metrics` reports; the one the run kept; a fit on the training split of `data_dir`
-    (default: the run's data folder, when it exists); `DEFAULT_SLIP_THRESHOLD`."""
+def slip_threshold_source(self: Predictor,
+                          threshold: float | None = None, # a fraction of the endplate width; wins when given
+                          metrics=None,                   # a `maht_eval` metrics.json whose threshold to take
+                          data_dir=None,                  # dataset to fit on (None: the run's data folder, if it exists)
+                         ) -> tuple[float, str]:          # the threshold (a fraction of the endplate width), its source
+    """The slip call threshold and where it came from, the first of: `threshold`; the one `metrics` reports; the one the
+    run kept; a fit on the training split of `data_dir`; `DEFAULT_SLIP_THRESHOLD`."""
     if threshold is not None: return float(threshold), f"{float(threshold):.1%} (given)"
     if metrics is not None:
         p = Path(metrics)
@@ -167,19 +198,30 @@ def slip_threshold_source(self: Predictor, threshold: float | None = None, metri
     return DEFAULT_SLIP_THRESHOLD, f"default {DEFAULT_SLIP_THRESHOLD:.0%} (none given, kept or fit on training data)"
 
 @patch
-def slip_threshold(self: Predictor, threshold: float | None = None, metrics=None) -> float:
+def slip_threshold(self: Predictor,
+                   threshold: float | None = None, # a fraction of the endplate width; wins when given
+                   metrics=None,                   # a `maht_eval` metrics.json whose threshold to take
+                  ) -> float:                      # a fraction of the endplate width
     "The slip call threshold alone (see `slip_threshold_source`)."
     return self.slip_threshold_source(threshold, metrics)[0]
 
 # %% ../nbs/02b_predict.ipynb #6ce4cd92
-def prediction_rows(kps, width: int, height: int, view: str, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    "Corners clipped to the film and rounded to 3 decimals (K, 2), and the label column (E,) of the slip call."
+def prediction_rows(kps,              # (K, 2) predicted corners, original pixels
+                    width: int,       # the film's width, original pixels
+                    height: int,      # the film's height, original pixels
+                    view: str,        # 'AP' or 'LA'
+                    threshold: float, # slip call threshold, a fraction of the endplate width
+                   ) -> tuple[np.ndarray, np.ndarray]: # corners (K, 2) clipped and rounded, label column (E,)
+    "Corners clipped to the film and rounded to 3 decimals, and the label column of their slip call."
     k = np.round(np.clip(np.asarray(kps, np.float64), 0, [width - 1, height - 1]), 3)
     return k, slip_labels(k, view, threshold)
 
 @patch
-def predict_film(self: Predictor, film, threshold: float | None = None) -> FilmPrediction:
-    "Corners, confidences and slip calls of one film: a path (JPEG or PNG) or a grey or colour image array."
+def predict_film(self: Predictor,
+                 film,                           # a path (JPEG or PNG), or a grey or colour image array
+                 threshold: float | None = None, # slip call threshold, a fraction of the endplate width (None: `slip_threshold`)
+                ) -> FilmPrediction:             # corners and confidences in the film's pixels, slips and their calls
+    "Corners, confidences and slip calls of one film."
     path = Path(film) if isinstance(film, (str, Path)) else None
     img = load_image(path) if path else to_uint8_gray(np.asarray(film))
     kps, conf = self.predict_images([img])
@@ -188,11 +230,18 @@ def predict_film(self: Predictor, film, threshold: float | None = None) -> FilmP
     return FilmPrediction(self.view, kps, conf[0], slip_fractions(kps), labels, t, path)
 
 # %% ../nbs/02b_predict.ipynb #2e30709c
-def to_display(kps, scale) -> np.ndarray:
-    "Original-pixel keypoints on a film shrunk by `scale` (pixel centres on integers in both)."
+def to_display(kps,   # (..., 2) keypoints, original pixels
+               scale, # the shrink factor: a number, or (sx, sy)
+              ) -> np.ndarray: # (..., 2) keypoints in the shrunk film's pixels
+    "Original-pixel keypoints on a shrunk film (pixel centres on integers in both)."
     return (np.asarray(kps, np.float64) + 0.5) * scale - 0.5
 
-def draw_prediction(image: np.ndarray, kps, labels, view: str, max_size: int = 1024) -> np.ndarray:
+def draw_prediction(image: np.ndarray,   # (H, W) the 8-bit grayscale film
+                    kps,                 # (K, 2) predicted corners, original pixels
+                    labels,              # (E,) label column: nonzero on the edges of a called slip
+                    view: str,           # 'AP' or 'LA'
+                    max_size: int = 1024, # longest side of the overlay, pixels (never enlarged)
+                   ) -> np.ndarray:      # (h, w, 3) BGR overlay
     "BGR overlay of predicted corners and endplates (coloured by vertebra; called slips red) on a shrunk film."
     h, w = image.shape
     s = min(1.0, max_size / max(h, w))
@@ -209,9 +258,8 @@ def draw_prediction(image: np.ndarray, kps, labels, view: str, max_size: int = 1
         for pt in (p, q): cv2.circle(out, pt, th + 2, col, -1, cv2.LINE_AA)
     return out
 
-
 # %% ../nbs/02b_predict.ipynb #1fdea983
-def json_safe(x):
+def json_safe(x): # a number, array, dict, list or tuple, nested freely
     "Numbers, arrays and containers as strict JSON takes them: numpy scalars and arrays as Python ones, NaN and infinity as None."
     if isinstance(x, dict): return {k: json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [json_safe(v) for v in x]
@@ -221,9 +269,15 @@ def json_safe(x):
     if isinstance(x, np.bool_): return bool(x)
     return x
 
-def predict_films(predictor: Predictor, paths, out, threshold: float, max_size: int = 1024, log=print) -> dict:
-    """Predict every film in `paths` (batched), writing `<stem>.csv` and `<stem>.png` into `out`. A film that cannot be
-    read gives one line naming it and the others go on. Returns {'films': [...], 'failed': [(path, message)]}."""
+def predict_films(predictor: Predictor, # the model to predict with (its view, batch size)
+                  paths,                # film files (JPEG or PNG), any sizes
+                  out,                  # folder for `<stem>.csv` and `<stem>.png` (made if missing)
+                  threshold: float,     # slip call threshold, a fraction of the endplate width
+                  max_size: int = 1024, # longest side of the overlay PNGs, pixels
+                  log=print,            # takes one line per film that cannot be read
+                 ) -> dict:             # {'films': [record per film], 'failed': [(path, message)]}
+    """Predict every film in `paths` (batched), writing its CSV and overlay into `out`. A film that cannot be read gives
+    one line naming it and the others go on."""
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     films, failed, used = [], [], set()
     paths = [Path(p) for p in paths]
@@ -257,6 +311,17 @@ def predict_films(predictor: Predictor, paths, out, threshold: float, max_size: 
             films.append(rec)
     return dict(films=films, failed=failed)
 
+# %% ../nbs/02b_predict.ipynb #32507ac6
+def collect_films(inputs, # paths of films or of folders of films
+                 ) -> tuple[list, list]: # image files (each folder's sorted), the inputs that do not exist
+    "The image files named, or inside the folders named."
+    files, missing = [], []
+    for s in inputs:
+        p = Path(s)
+        if p.is_dir(): files += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS)
+        elif p.is_file(): files.append(p)
+        else: missing.append(p)
+    return files, missing
 
 # %% ../nbs/02b_predict.ipynb #e1608cc8
 def _headless():
@@ -268,7 +333,8 @@ def _message(e: BaseException) -> str: return e.args[0] if isinstance(e, KeyErro
 
 USER_ERRORS = (CheckpointError, FileNotFoundError, NotADirectoryError, ValueError, KeyError, AnnotationError, ImageError)
 
-def predict_parser() -> argparse.ArgumentParser:
+def predict_parser() -> argparse.ArgumentParser: # the options of `maht_predict`
+    "The command line of `maht_predict`."
     p = argparse.ArgumentParser(prog='maht_predict', description='Predict vertebral corners of films with a MAHT-Net '
                                 'checkpoint: a BUU-LSPINE CSV and an overlay PNG per film.')
     a = p.add_argument
@@ -283,17 +349,7 @@ def predict_parser() -> argparse.ArgumentParser:
     a('--max-size', type=int, default=1024, help='longest side of the overlay PNGs (default 1024)')
     return p
 
-def collect_films(inputs) -> tuple[list, list]:
-    "Image files named or inside the folders named (sorted), and the inputs that do not exist."
-    files, missing = [], []
-    for s in inputs:
-        p = Path(s)
-        if p.is_dir(): files += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS)
-        elif p.is_file(): files.append(p)
-        else: missing.append(p)
-    return files, missing
-
-def maht_predict(argv=None):
+def maht_predict(argv=None): # command-line arguments (None: `sys.argv`)
     "Console entry point of `maht_predict`."
     a = predict_parser().parse_args(argv)
     err = lambda m: print(m, file=sys.stderr, flush=True)
@@ -314,4 +370,3 @@ def maht_predict(argv=None):
         sys.exit(f"maht_predict: error: {_message(e)}")
     print(f"predicted {len(res['films'])} films into {a.out}" + (f"; {len(res['failed']) + len(missing)} failed" if res['failed'] or missing else ''))
     if res['failed'] or missing: sys.exit(1)
-
