@@ -26,14 +26,20 @@ def _rates(tp, fp, tn, fn) -> dict:
     div = lambda a, b: np.divide(a, b, out=np.full(np.broadcast(a, b).shape, np.nan), where=b > 0)
     return dict(accuracy=div(tp + tn, tp + fp + tn + fn), sensitivity=div(tp, tp + fn), specificity=div(tn, tn + fp))
 
-def binary_scores(call, truth, axis=None) -> dict:
-    "Counts and accuracy, sensitivity, specificity of a boolean call against the truth (over all, or along `axis`)."
+def binary_scores(call,      # booleans: the call (e.g. slipped or not, per disc)
+                  truth,     # booleans of the same shape: the truth
+                  axis=None, # count along this axis (None: over all)
+                 ) -> dict:  # n, tp, fp, tn, fn, accuracy, sensitivity, specificity (fractions; nan where undefined)
+    "Counts and scores of a boolean call against the truth."
     c, t = np.asarray(call, bool), np.asarray(truth, bool)
     tp, fp = (c & t).sum(axis), (c & ~t).sum(axis)
     tn, fn = (~c & ~t).sum(axis), (~c & t).sum(axis)
     return dict(n=tp + fp + tn + fn, tp=tp, fp=fp, tn=tn, fn=fn, **_rates(tp, fp, tn, fn))
 
-def direction_scores(frac, codes, view: str) -> dict:
+def direction_scores(frac,      # slips (..., D), fractions of the endplate width (`slip_fractions`)
+                     codes,     # label codes (..., D) of the same discs (`disc_codes`)
+                     view: str, # 'AP' (codes 1/2) or 'LA' (codes 3/4)
+                    ) -> dict:  # n discs scored, correct, accuracy (fraction; nan when none)
     "How often the measured direction matches the code, on the discs whose code is a slip code of this view."
     codes = np.asarray(codes)
     m = np.isin(codes, direction_codes(view))
@@ -41,7 +47,8 @@ def direction_scores(frac, codes, view: str) -> dict:
     return dict(n=int(m.sum()), correct=int(ok.sum()), accuracy=float(ok.mean()) if m.any() else float('nan'))
 
 # %% ../nbs/04a_clinical.ipynb #0f1933b8
-def disc_table(ev: Evaluation) -> pd.DataFrame:
+def disc_table(ev: Evaluation, # predicted and true corners, labels and slip threshold of one view's films
+              ) -> pd.DataFrame: # one row per disc; slips in % of the endplate width, scores as fractions
     "Per disc: films, slipped discs (labels), mean true |slip|, mean |slip error|, and the call's scores from predicted and true corners."
     fp, ft = slip_fractions(ev.pred), slip_fractions(ev.true)
     truth = disc_codes(ev.labels) > 0
@@ -55,7 +62,8 @@ def disc_table(ev: Evaluation) -> pd.DataFrame:
                          'sensitivity_true_corners': bt['sensitivity'], 'specificity_true_corners': bt['specificity']},
                         index=disc_names(ev.view))
 
-def clinical_metrics(ev: Evaluation) -> dict:
+def clinical_metrics(ev: Evaluation, # predicted and true corners, labels and slip threshold of one view's films
+                    ) -> dict:       # JSON-ready (NaN as None)
     "Slip calls, directions, Meyerding grades (LA), endplate width errors and lordosis (LA) of an evaluation."
     fp, ft = slip_fractions(ev.pred), slip_fractions(ev.true)
     codes = disc_codes(ev.labels); truth = codes > 0
@@ -84,9 +92,9 @@ def clinical_metrics(ev: Evaluation) -> dict:
                                                                                 error_summary(np.abs(lp - lt)).items()})
     return json_safe(out)
 
-
 # %% ../nbs/04a_clinical.ipynb #94a01dea
-def plot_clinical(ev: Evaluation, figsize=(8, 3.4)):
+def plot_clinical(ev: Evaluation,    # predicted and true corners, labels and slip threshold of one view's films
+                  figsize=(8, 3.4)): # inches of the LA figure (two panels); AP has one panel, about half as wide
     "Predicted against true slip (% of endplate width) per disc, with the call threshold, and lordosis on LA; returns the Figure."
     fp, ft = slip_fractions(ev.pred) * 100, slip_fractions(ev.true) * 100
     slipped = disc_codes(ev.labels) > 0
