@@ -13,26 +13,29 @@ import cv2
 import torch
 import matplotlib.pyplot as plt
 
-from .anatomy import DEFAULT_SPACING_MM, n_edges, n_keypoints, keypoint_anatomy, keypoint_names
-from .data import (LEVEL_COLOURS, load_image, scan_dataset, split_items, dataset_patients, load_spacing, plot_spine,
+from .anatomy import DEFAULT_SPACING_MM, n_edges, n_keypoints, keypoint_names
+from .data import (load_image, scan_dataset, split_items, dataset_patients, load_spacing, plot_spine,
                            plot_grid, data_fingerprint)
 from .dataloaders import ImageCache, SpineDataset, resolve_data_dir, is_synthetic, report_problems
 from .predict import Predictor, invert_letterboxes, to_display, json_safe, USER_ERRORS, _headless, _message
 from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, parse_spacing, spacing_source, error_summary,
-                              success_detection_rates, error_tables, level_identification)
+                              success_detection_rates, error_tables, level_identification, plot_error_cdf,
+                              plot_keypoint_boxplot, _as_evaluations)
 from .clinical import clinical_metrics, plot_clinical
 
 # %% auto #0
-__all__ = ['REPORT_FIGURES', 'check_fingerprint', 'evaluate_checkpoint', 'evaluation_metrics', 'plot_error_cdf',
-           'plot_keypoint_boxplot', 'film_for_display', 'plot_overlay', 'plot_overlays', 'plot_worst',
-           'plot_heatmap_grid', 'markdown_table', 'save_figure', 'report_figures', 'level_markdown', 'report_markdown',
-           'write_report', 'png_is_blank', 'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser',
-           'eval_parser', 'maht_eval']
+__all__ = ['REPORT_FIGURES', 'check_fingerprint', 'evaluate_checkpoint', 'evaluation_metrics', 'film_for_display', 'plot_overlay',
+           'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'markdown_table', 'save_figure', 'report_figures',
+           'level_markdown', 'report_markdown', 'write_report', 'png_is_blank', 'summary_table', 'plot_input_heatmap',
+           'SpineBrowser', 'spine_browser', 'eval_parser', 'maht_eval']
 
 # %% ../nbs/04b_evaluate.ipynb #79625aff
-def check_fingerprint(pr: Predictor, root, items, patients) -> bool | None:
-    """Whether the films of `root` split as the run split them are the films it was trained and validated on (None when
-    the run kept no fingerprint or `root` is not its data folder); a difference is a warning that names both."""
+def check_fingerprint(pr: Predictor,      # the run's model, with what it recorded of its data
+                      root,               # the dataset folder to evaluate on
+                      items,              # the `SpineItem`s scanned there
+                      patients,           # the folder's patient table (`dataset_patients`)
+                     ) -> bool | None:    # same films as in training; None: no fingerprint kept, or another folder
+    "Whether `root`, split as the run split it, holds the films the run trained and validated on; a difference warns."
     d, cfg = pr.meta.get('data', {}), pr.config
     if 'fingerprint' not in d or Path(d.get('root', '')).resolve() != Path(root).resolve(): return None
     splits = {s: split_items(items, s, cfg.seed, patients=patients)[:cfg.max_items] for s in ('train', 'val')}
@@ -42,14 +45,19 @@ def check_fingerprint(pr: Predictor, root, items, patients) -> bool | None:
                                f"{d['fingerprint']['films']}, now {now['films']})", stacklevel=2)
     return same
 
-def evaluate_checkpoint(checkpoint, data_dir=None, split: str = 'test', spacing=None, device=None, tta: bool = False,
-                        batch_size: int = 8, slip_threshold: float | None = None, max_items: int | None = None,
-                        progress: bool = False, log=print) -> Evaluation:
-    """Predict the films of one split with a checkpoint (path or `Predictor`) and pair them with their truth.
-    `data_dir` None: the checkpoint's data folder, else the default dataset; a folder whose films differ from those the
-    run was trained on gives a warning. `spacing` (mm per pixel or a spacing file) None: the checkpoint's, else 0.2 mm/px.
-    `slip_threshold` (fraction) None: the one the run fitted on its training split, else fit on the true corners of this
-    dataset's training split. Every film the scan leaves out is told to `log`, one line each after a count (None: silence)."""
+def evaluate_checkpoint(checkpoint,                          # a checkpoint path or a `Predictor`
+                        data_dir=None,                       # None: the checkpoint's data folder, else the default dataset
+                        split: str = 'test',                 # 'train', 'val', 'test' or 'all'
+                        spacing=None,                        # mm per pixel or a spacing file; None: the run's, else 0.2
+                        device=None,                         # 'cpu', 'cuda', 'mps' or None (best available)
+                        tta: bool = False,                   # average with flipped predictions (AP only)
+                        batch_size: int = 8,                 # films per forward pass
+                        slip_threshold: float | None = None, # fraction of the endplate width; None: the run's, else fit
+                        max_items: int | None = None,        # at most this many films (quick checks)
+                        progress: bool = False,              # show progress while reading films
+                        log=print,                           # takes the lines naming films left out (None: silence)
+                       ) -> Evaluation:                      # with items, dataset and predictor, to draw pictures
+    "Predict the films of one split with a checkpoint, pair them with their truth; warns if the run saw other films."
     pr = checkpoint if isinstance(checkpoint, Predictor) else Predictor.from_checkpoint(checkpoint, device, tta, batch_size)
     cfg = pr.config
     root = resolve_data_dir(data_dir if data_dir is not None else cfg.data_dir)
@@ -62,8 +70,7 @@ def evaluate_checkpoint(checkpoint, data_dir=None, split: str = 'test', spacing=
         raise ValueError(f"{root/cfg.view}: no usable {cfg.view} images in the {split} split "
                          f"({len(scan.items)} usable, {len(scan.problems)} with problems in the folder)")
     spacing = parse_spacing(cfg.spacing if spacing is None else spacing)
-    if isinstance(spacing, Path): spacing_table = load_spacing(spacing)
-    else: spacing_table = spacing
+    spacing_table = load_spacing(spacing) if isinstance(spacing, Path) else spacing
     ds = SpineDataset(items, cfg.image_size, ImageCache(cfg.image_size), progress=progress, spacing=spacing_table)
     t0 = time.perf_counter()
     dl = torch.utils.data.DataLoader(ds, batch_size=pr.batch_size, shuffle=False, num_workers=0)
@@ -84,8 +91,11 @@ def evaluate_checkpoint(checkpoint, data_dir=None, split: str = 'test', spacing=
                       slip_threshold=t, threshold_source=src, meta=meta, items=items, dataset=ds, predictor=pr)
 
 # %% ../nbs/04b_evaluate.ipynb #36c79adc
-def evaluation_metrics(ev: Evaluation, thresholds=SDR_THRESHOLDS_MM, n_worst: int = 6) -> dict:
-    "Every number of an evaluation report, as a JSON-ready dict."
+def evaluation_metrics(ev: Evaluation,               # predicted and true corners of one view's films
+                       thresholds=SDR_THRESHOLDS_MM, # SDR thresholds, mm
+                       n_worst: int = 6,             # films listed as the worst
+                      ) -> dict:                     # JSON-ready (NaN as None)
+    "Every number of an evaluation report."
     ep, em = ev.err_px, ev.err_mm
     sp, sm = error_summary(ep), error_summary(em)
     worst = np.argsort(-ev.film_errors())[:n_worst]
@@ -108,41 +118,11 @@ def evaluation_metrics(ev: Evaluation, thresholds=SDR_THRESHOLDS_MM, n_worst: in
     if ev.confidence is not None: m['mean_confidence'] = float(ev.confidence.mean())
     return json_safe(m)
 
-# %% ../nbs/04b_evaluate.ipynb #256bbe79
-def _as_evaluations(evs) -> dict:
-    if isinstance(evs, Evaluation): return {evs.view: evs}
-    if isinstance(evs, dict): return dict(evs)
-    return {f"{e.view} {i}" if sum(x.view == e.view for x in evs) > 1 else e.view: e for i, e in enumerate(evs)}
-
-def plot_error_cdf(evs, thresholds=SDR_THRESHOLDS_MM, unit: str = 'mm', figsize=(5, 3.4)):
-    "Cumulative distribution of the radial error of one or more evaluations (mm, or 'px'); returns the Figure."
-    fig, ax = plt.subplots(figsize=figsize)
-    for name, ev in _as_evaluations(evs).items():
-        e = np.sort((ev.err_mm if unit == 'mm' else ev.err_px).ravel())
-        ax.step(e, np.arange(1, e.size + 1) / e.size * 100, where='post', label=f"{name} ({e.size} keypoints)")
-    if unit == 'mm':
-        for t in thresholds: ax.axvline(t, color='grey', ls=':', lw=0.8)
-    ax.set_xlabel(f"radial error ({unit})"); ax.set_ylabel('keypoints within (%)'); ax.set_ylim(0, 101)
-    ax.set_title('radial error CDF' + (' (SDR thresholds dotted)' if unit == 'mm' else ''), fontsize=9)
-    ax.legend(fontsize=7, loc='lower right'); fig.tight_layout(); plt.close(fig)
-    return fig
-
-# %% ../nbs/04b_evaluate.ipynb #4104b542
-def plot_keypoint_boxplot(ev: Evaluation, unit: str = 'mm', figsize=(9, 3.2)):
-    "Box plot of the radial error of each keypoint (one box per keypoint, coloured by vertebra); returns the Figure."
-    e = ev.err_mm if unit == 'mm' else ev.err_px
-    fig, ax = plt.subplots(figsize=figsize)
-    bp = ax.boxplot(e, patch_artist=True, widths=0.6, flierprops=dict(ms=2))
-    lv = keypoint_anatomy(ev.view)['level']
-    for b, l in zip(bp['boxes'], lv): b.set_facecolor(LEVEL_COLOURS[l]); b.set_alpha(0.6)
-    ax.set_xticks(np.arange(1, e.shape[1] + 1), keypoint_names(ev.view), rotation=90, fontsize=6)
-    ax.set_ylabel(f"radial error ({unit})"); ax.set_title(f"{ev.view}: error per keypoint ({len(ev)} films)", fontsize=9)
-    fig.tight_layout(); plt.close(fig)
-    return fig
-
 # %% ../nbs/04b_evaluate.ipynb #e2872843
-def film_for_display(path, max_size: int = 640) -> tuple[np.ndarray, np.ndarray]:
-    "An 8-bit film shrunk to at most `max_size` px per side, and the (sx, sy) scale from original pixels."
+def film_for_display(path,               # a film (JPEG or PNG)
+                     max_size: int = 640, # longest side shown, pixels (never enlarged)
+                    ) -> tuple[np.ndarray, np.ndarray]: # the 8-bit film, the (sx, sy) scale from original pixels
+    "A film shrunk for display."
     img = load_image(path)
     h, w = img.shape
     s = min(1.0, max_size / max(h, w))
@@ -150,7 +130,13 @@ def film_for_display(path, max_size: int = 640) -> tuple[np.ndarray, np.ndarray]
     nh, nw = max(1, round(h * s)), max(1, round(w * s))
     return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA), np.array([nw / w, nh / h])
 
-def plot_overlay(ev: Evaluation, i: int, ax=None, max_size: int = 640, numbers: bool = False, highlight=None):
+# %% ../nbs/04b_evaluate.ipynb #41cea97d
+def plot_overlay(ev: Evaluation,        # with `items` (the film paths)
+                 i: int,                # film index
+                 ax=None,               # draw into this Axes (None: a new Figure)
+                 max_size: int = 640,   # longest side shown, pixels
+                 numbers: bool = False, # number the corners
+                 highlight=None):       # a keypoint index to ring in yellow
     "Predicted (dashed) and true (solid) corners with endplate lines on film `i`; returns the Figure."
     if ev.items is None: raise ValueError("this evaluation has no film paths (items) to draw on")
     img, s = film_for_display(ev.items[i].image, max_size)
@@ -164,7 +150,12 @@ def plot_overlay(ev: Evaluation, i: int, ax=None, max_size: int = 640, numbers: 
     if own: ax.figure.tight_layout(); plt.close(ax.figure)
     return ax.figure
 
-def plot_overlays(ev: Evaluation, indices=None, ncols: int = 4, max_size: int = 480, title: str | None = None):
+# %% ../nbs/04b_evaluate.ipynb #8208f833
+def plot_overlays(ev: Evaluation,          # with `items` (the film paths)
+                  indices=None,            # film indices (None: the first 4)
+                  ncols: int = 4,          # panels per row
+                  max_size: int = 480,     # longest side of each film shown, pixels
+                  title: str | None = None): # the Figure's title
     "Overlays of several films (default: the first 4) in a grid; returns the Figure."
     idx = list(range(min(4, len(ev)))) if indices is None else list(indices)
     fig, axs = plot_grid(len(idx), ncols, size=3.0)
@@ -173,14 +164,18 @@ def plot_overlays(ev: Evaluation, indices=None, ncols: int = 4, max_size: int = 
     fig.tight_layout(); plt.close(fig)
     return fig
 
-def plot_worst(ev: Evaluation, n: int = 6, ncols: int = 3, max_size: int = 480):
+def plot_worst(ev: Evaluation,      # with `items` (the film paths)
+               n: int = 6,          # films shown
+               ncols: int = 3,      # panels per row
+               max_size: int = 480): # longest side of each film shown, pixels
     "Gallery of the `n` films with the largest mean radial error, as overlays; returns the Figure."
     worst = np.argsort(-ev.film_errors())[:n]
     return plot_overlays(ev, worst, ncols, max_size, title=f"{ev.view}: the {len(worst)} worst films (dashed: predicted)")
 
-
 # %% ../nbs/04b_evaluate.ipynb #fed33e5b
-def plot_heatmap_grid(ev: Evaluation, i: int, size: float = 1.5):
+def plot_heatmap_grid(ev: Evaluation,     # with `predictor` and `dataset`
+                      i: int,             # film index
+                      size: float = 1.5): # inches per panel
     "Grid of the predicted heatmaps of film `i` over its input image, one row per vertebra; returns the Figure."
     if ev.predictor is None or ev.dataset is None: raise ValueError("heatmaps need the evaluation's predictor and dataset")
     x = ev.dataset[i][0]
@@ -206,8 +201,11 @@ def plot_heatmap_grid(ev: Evaluation, i: int, size: float = 1.5):
     return fig
 
 # %% ../nbs/04b_evaluate.ipynb #3f999551
-def markdown_table(df: pd.DataFrame, digits: int = 2, index: bool = True) -> str:
-    "A DataFrame as a Markdown table (numbers rounded to `digits`)."
+def markdown_table(df: pd.DataFrame,    # any table
+                   digits: int = 2,     # decimals of floats (non-finite ones: n/a)
+                   index: bool = True,  # with the index as first column
+                  ) -> str:             # a Markdown table
+    "A DataFrame as a Markdown table."
     def fmt(v):
         if isinstance(v, (float, np.floating)): return 'n/a' if not math.isfinite(v) else f"{v:.{digits}f}"
         return str(v)
@@ -219,17 +217,24 @@ def markdown_table(df: pd.DataFrame, digits: int = 2, index: bool = True) -> str
 def _pct(x): return 'n/a' if x is None else f"{100 * x:.1f}%"
 def _num(x, fmt: str = '.2f'): return 'n/a' if x is None else format(x, fmt)
 
-REPORT_FIGURES = dict(error_cdf='Radial error CDF', keypoint_boxplot='Error per keypoint', worst='Worst films',
-                      overlays='Predicted and true corners', heatmaps='Heatmaps of the worst film',
-                      clinical='Slips and lordosis from the corners')
-
-def save_figure(fig, path) -> Path:
+# %% ../nbs/04b_evaluate.ipynb #140994e7
+def save_figure(fig,  # a Matplotlib Figure (closed afterwards)
+                path, # .png file
+               ) -> Path: # `path`
     "Save a Figure as PNG (dpi 100)."
     fig.savefig(path, dpi=100); plt.close(fig)
     return Path(path)
 
-def report_figures(ev: Evaluation, out, n_worst: int = 6) -> dict:
-    "Draw and save the report's PNGs into `out`; returns {name: path}."
+# %% ../nbs/04b_evaluate.ipynb #15917890
+REPORT_FIGURES = dict(error_cdf='Radial error CDF', keypoint_boxplot='Error per keypoint', worst='Worst films',
+                      overlays='Predicted and true corners', heatmaps='Heatmaps of the worst film',
+                      clinical='Slips and lordosis from the corners')
+
+def report_figures(ev: Evaluation,   # predicted and true corners of one view's films
+                   out,              # the report folder
+                   n_worst: int = 6, # films in the worst-film gallery
+                  ) -> dict:         # {name in `REPORT_FIGURES`: PNG path}, those `ev` can draw
+    "Draw and save the report's PNGs."
     out = Path(out); worst = np.argsort(-ev.film_errors())
     figs = dict(error_cdf=lambda: plot_error_cdf(ev), keypoint_boxplot=lambda: plot_keypoint_boxplot(ev),
                 worst=lambda: plot_worst(ev, min(n_worst, len(ev))),
@@ -239,10 +244,12 @@ def report_figures(ev: Evaluation, out, n_worst: int = 6) -> dict:
     if ev.items is None: figs.pop('worst'); figs.pop('overlays')
     return {k: save_figure(f(), out/f"{k}.png") for k, f in figs.items()}
 
+# %% ../nbs/04b_evaluate.ipynb #956ce2a6
 def _share(s: dict) -> str: return f"{_num(s['pct'], '.1f')}% ({s['identified']} of {s['n']})"
 
-def level_markdown(m: dict) -> list:
-    "The level identification section of a report (lines), from `evaluation_metrics`."
+def level_markdown(m: dict, # `evaluation_metrics`
+                  ) -> list: # lines of Markdown
+    "The level identification section of a report."
     v = m['vertebrae_identified']
     return ['## Level identification', '',
             "Level identification measures how often a corner is put on the neighbouring endplate (the wrong vertebra), "
@@ -254,8 +261,11 @@ def level_markdown(m: dict) -> list:
             f"| films with every edge on its own level | {_share(m['films_all_edges_identified'])} |",
             f"| vertebrae, VerSe form | {_share(v)} |", '']
 
-def report_markdown(m: dict, figures: dict | None = None) -> str:
-    "The Markdown report of an evaluation's metrics (`evaluation_metrics`), with its figures (names -> PNG files)."
+# %% ../nbs/04b_evaluate.ipynb #bb851a54
+def report_markdown(m: dict,                    # `evaluation_metrics`
+                    figures: dict | None = None, # name -> PNG file, as `report_figures` gives
+                   ) -> str:                     # the text of report.md
+    "The Markdown report of an evaluation's metrics, with its figures."
     syn = m.get('synthetic')
     d, mo, c = m.get('data', {}), m.get('model', {}), m['clinical']
     L = [f"# MAHT-Net evaluation: {m['view']} films, {m.get('split') or 'given'} split" + (' (SYNTHETIC data)' if syn else ''), '']
@@ -319,8 +329,13 @@ def report_markdown(m: dict, figures: dict | None = None) -> str:
     if t.get('films_per_s'): L.append(f"Prediction: {t['films_per_s']:.1f} films/s on {t.get('device')} (batch {t.get('batch_size')}).")
     return '\n'.join(L) + '\n'
 
-def write_report(ev: Evaluation, out, n_worst: int = 6, figures: bool = True) -> dict:
-    "Write metrics.json, report.md and the PNGs of an evaluation into `out`; returns {name: path}."
+# %% ../nbs/04b_evaluate.ipynb #f9cd3086
+def write_report(ev: Evaluation,       # predicted and true corners of one view's films
+                 out,                  # the report folder (made if missing)
+                 n_worst: int = 6,     # films listed and drawn as the worst
+                 figures: bool = True, # draw the PNGs
+                ) -> dict:             # name -> path: metrics, report and each PNG
+    "Write metrics.json, report.md and the PNGs of an evaluation."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     m = evaluation_metrics(ev, n_worst=n_worst)
     figs = report_figures(ev, out, n_worst) if figures else {}
@@ -329,7 +344,9 @@ def write_report(ev: Evaluation, out, n_worst: int = 6, figures: bool = True) ->
     return dict(metrics=out/'metrics.json', report=out/'report.md', **figs)
 
 # %% ../nbs/04b_evaluate.ipynb #49c7c887
-def png_is_blank(path, min_std: float = 5.0) -> bool:
+def png_is_blank(path,                # an image file
+                 min_std: float = 5.0, # grey-level standard deviation below which it is blank
+                ) -> bool:             # also True when the file cannot be read
     "True when an image file has (almost) no contrast: a blank or failed plot."
     img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     return img is None or float(img.std()) < min_std
@@ -337,10 +354,10 @@ def png_is_blank(path, min_std: float = 5.0) -> bool:
 # %% ../nbs/04b_evaluate.ipynb #5d2a0119
 def _pct_or_nan(x): return float('nan') if x is None else 100 * x
 
-def summary_table(evs, thresholds=SDR_THRESHOLDS_MM) -> pd.DataFrame:
-    """One row per evaluation (a dict name -> Evaluation, a list, or one): films, mean and median radial error in
-    original pixels and mm, the share of edges on their own level and of films with every edge on its own level,
-    success detection rates, and the per-disc slip call accuracy from predicted and true corners."""
+def summary_table(evs,                          # an `Evaluation`, a list of them or a dict name -> `Evaluation`
+                  thresholds=SDR_THRESHOLDS_MM, # SDR thresholds, mm
+                 ) -> pd.DataFrame:             # one row per evaluation: errors (px, mm), levels, SDRs, slip calls (%)
+    "The headline numbers of several evaluations side by side."
     rows = {}
     for name, ev in _as_evaluations(evs).items():
         ep, em = error_summary(ev.err_px), error_summary(ev.err_mm)
@@ -354,7 +371,10 @@ def summary_table(evs, thresholds=SDR_THRESHOLDS_MM) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient='index')
 
 # %% ../nbs/04b_evaluate.ipynb #6fdeaa39
-def plot_input_heatmap(ev: Evaluation, i: int, keypoint: int | None = None, ax=None):
+def plot_input_heatmap(ev: Evaluation,             # with `predictor` and `dataset`
+                       i: int,                     # film index
+                       keypoint: int | None = None, # one keypoint's map (None: the maximum over all)
+                       ax=None):                   # draw into this Axes (None: a new Figure)
     "The model's input for film `i` under its heatmap (one keypoint, or the maximum over all), with true and predicted corners."
     x = ev.dataset[i][0]
     hm = ev.predictor.heatmaps(x[None])[0]
@@ -377,9 +397,13 @@ def plot_input_heatmap(ev: Evaluation, i: int, keypoint: int | None = None, ax=N
     if own: plt.close(ax.figure)
     return ax.figure
 
+# %% ../nbs/04b_evaluate.ipynb #6b99a5dc
 class SpineBrowser:
     "A film browser over an evaluation: film slider, heatmap toggle, keypoint choice, overlay and per-keypoint errors."
-    def __init__(self, ev: Evaluation, index: int = 0, max_size: int = 480):
+    def __init__(self, ev: Evaluation,    # heatmaps need its `predictor` and `dataset`
+                 index: int = 0,      # the film shown first
+                 max_size: int = 480, # longest side of the film shown, pixels
+                ):
         import ipywidgets as W
         self.ev, self.max_size = ev, max_size
         self.names = keypoint_names(ev.view)
@@ -397,8 +421,9 @@ class SpineBrowser:
     @property
     def selected(self): return None if self.keypoint.value < 0 else int(self.keypoint.value)
 
-    def error_table(self, i: int) -> pd.DataFrame:
-        "Per-keypoint true and predicted corners (original px), errors (px, mm) and confidence of film `i`."
+    def error_table(self, i: int, # film index
+                   ) -> pd.DataFrame: # per keypoint: true and predicted corners (original px), errors (px, mm), confidence
+        "The corners and errors of one film."
         ev = self.ev
         d = pd.DataFrame({'true_x': ev.true[i, :, 0], 'true_y': ev.true[i, :, 1], 'pred_x': ev.pred[i, :, 0],
                           'pred_y': ev.pred[i, :, 1], 'error_px': ev.err_px[i], 'error_mm': ev.err_mm[i]}, index=self.names)
@@ -430,12 +455,15 @@ class SpineBrowser:
 
     def _changed(self, change): self.update()
 
-def spine_browser(ev: Evaluation, index: int = 0, max_size: int = 480):
+def spine_browser(ev: Evaluation,      # heatmaps need its `predictor` and `dataset`
+                  index: int = 0,      # the film shown first
+                  max_size: int = 480): # longest side of the film shown, pixels
     "An ipywidgets film browser of an evaluation (its controller is the widget's `.browser`)."
     return SpineBrowser(ev, index, max_size).widget
 
 # %% ../nbs/04b_evaluate.ipynb #da980c95
-def eval_parser() -> argparse.ArgumentParser:
+def eval_parser() -> argparse.ArgumentParser: # the options of `maht_eval`
+    "The command line of `maht_eval`."
     p = argparse.ArgumentParser(prog='maht_eval', description='Evaluate a MAHT-Net checkpoint on one split of a dataset: '
                                 'metrics.json, report.md and plots.')
     a = p.add_argument
@@ -456,7 +484,7 @@ def eval_parser() -> argparse.ArgumentParser:
     a('--no-plots', action='store_true', help='write metrics.json and report.md only')
     return p
 
-def maht_eval(argv=None):
+def maht_eval(argv=None): # command-line arguments (None: `sys.argv`)
     "Console entry point of `maht_eval`."
     a = eval_parser().parse_args(argv)
     try:
@@ -483,4 +511,3 @@ def maht_eval(argv=None):
     print(f"slip call at {c['slip_threshold_pct']:.2f}% ({c['threshold_source']}): accuracy "
           f"{_pct(c['call_from_predicted']['accuracy'])} from predicted corners, {_pct(c['call_from_true']['accuracy'])} from true corners")
     print(f"report: {paths['report']}")
-

@@ -10,18 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import matplotlib.pyplot as plt
 
 from .anatomy import (LEVELS, EDGES, CORNERS, DEFAULT_SPACING_MM, check_view, n_edges, n_keypoints,
                               keypoint_anatomy, keypoint_names, radial_error, edges_identified, vertebrae_identified)
-from .data import DEFAULT_SLIP_THRESHOLD
+from .data import DEFAULT_SLIP_THRESHOLD, LEVEL_COLOURS
 
 # %% auto #0
 __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'parse_spacing', 'spacing_source', 'Evaluation', 'error_summary',
            'sdr_key', 'success_detection_rates', 'keypoint_groups', 'error_table', 'error_tables', 'identified_share',
-           'level_identification']
+           'level_identification', 'plot_error_cdf', 'plot_keypoint_boxplot']
 
 # %% ../nbs/04_metrics.ipynb #1f69daaf
-def parse_spacing(value):
+def parse_spacing(value): # a string from the command line, a number, a `Path` or None
     "A spacing given on the command line: a number of mm per pixel, or the path of a `stem,spacing_mm` file."
     if value is None or isinstance(value, (int, float, Path)): return value
     try: v = float(value)
@@ -29,7 +30,8 @@ def parse_spacing(value):
     if not math.isfinite(v) or v <= 0: raise ValueError(f"spacing must be a positive number of mm per pixel, got {value}")
     return v
 
-def spacing_source(spacing) -> str:
+def spacing_source(spacing, # None (the default), mm per pixel for all films, a spacing file or a per-film table
+                  ) -> str:  # a sentence for reports
     "How the millimetres of a report were obtained, in words."
     if spacing is None:
         return f"default {DEFAULT_SPACING_MM} mm/px for every film (BUU-LSPINE images carry no pixel spacing)"
@@ -37,24 +39,23 @@ def spacing_source(spacing) -> str:
     if isinstance(spacing, (str, Path)): return f"per-image spacing file {spacing}"
     return "per-image spacing table"
 
-
 # %% ../nbs/04_metrics.ipynb #c118774a
 VERSE_MAX_MM = 20.0             # VerSe: a vertebra is identified when its nearest true centre is its own and this close
 
 @dataclass(eq=False)
 class Evaluation:
     "Predicted and true corners (N, K, 2) of one view's films in original pixels, with what is needed to score them."
-    view: str
-    pred: np.ndarray                       # (N, K, 2) original pixels
-    true: np.ndarray                       # (N, K, 2) original pixels
+    view: str                              # 'AP' or 'LA'
+    pred: np.ndarray                       # (N, K, 2) predicted corners, original pixels
+    true: np.ndarray                       # (N, K, 2) true corners, original pixels
     spacing: np.ndarray | float = DEFAULT_SPACING_MM   # mm per original pixel, per film or one for all
     labels: np.ndarray | None = None       # (N, E) label column codes
-    stems: list | None = None
+    stems: list | None = None              # (N,) film names (None: film0, film1, ...)
     confidence: np.ndarray | None = None   # (N, K) heatmap peak
-    spacing_source: str = spacing_source(None)
-    slip_threshold: float = DEFAULT_SLIP_THRESHOLD
-    threshold_source: str = f"default {DEFAULT_SLIP_THRESHOLD:.0%} of the endplate width"
-    meta: dict = field(default_factory=dict)
+    spacing_source: str = spacing_source(None)     # where `spacing` came from, in words
+    slip_threshold: float = DEFAULT_SLIP_THRESHOLD # slip call threshold, a fraction of the endplate width
+    threshold_source: str = f"default {DEFAULT_SLIP_THRESHOLD:.0%} of the endplate width"  # where it came from
+    meta: dict = field(default_factory=dict)  # model, data and timing, as `evaluate_checkpoint` records them
     items: list | None = field(default=None, repr=False)      # `SpineItem`s: image paths and sizes
     dataset: object = field(default=None, repr=False)         # the `SpineDataset` the model saw
     predictor: object = field(default=None, repr=False)       # the `Predictor`, to draw heatmaps
@@ -75,37 +76,49 @@ class Evaluation:
 
     def __len__(self): return len(self.true)
     @property
-    def err_px(self) -> np.ndarray: return radial_error(self.pred, self.true)
+    def err_px(self) -> np.ndarray: # (N, K) radial error of each corner, original pixels
+        return radial_error(self.pred, self.true)
     @property
-    def err_mm(self) -> np.ndarray: return self.err_px * self.spacing[:, None]
+    def err_mm(self) -> np.ndarray: # (N, K) radial error of each corner, mm at each film's spacing
+        return self.err_px * self.spacing[:, None]
     @property
-    def synthetic(self) -> bool: return bool(self.meta.get('data', {}).get('synthetic', False))
-    def film_errors(self, unit: str = 'px') -> np.ndarray:
-        "Mean radial error per film (N,)."
+    def synthetic(self) -> bool: # whether the films are synthetic (`maht_net.synthetic`)
+        return bool(self.meta.get('data', {}).get('synthetic', False))
+    def film_errors(self,
+                    unit: str = 'px', # 'px' (original pixels) or 'mm'
+                   ) -> np.ndarray:   # (N,)
+        "Mean radial error per film."
         return (self.err_mm if unit == 'mm' else self.err_px).mean(1)
     @property
-    def edges_identified(self) -> np.ndarray:
-        "Bool (N, E): each edge (CSV row) on its own level, its left and right corners not swapped."
+    def edges_identified(self) -> np.ndarray: # bool (N, E)
+        "Each edge (CSV row) on its own level, its left and right corners not swapped."
         return edges_identified(self.pred, self.true)
     @property
-    def vertebrae_identified(self) -> np.ndarray:
-        "Bool (N, V): each vertebra identified in the VerSe form, within `VERSE_MAX_MM` at the film's own spacing."
+    def vertebrae_identified(self) -> np.ndarray: # bool (N, V)
+        "Each vertebra identified in the VerSe form, within `VERSE_MAX_MM` at the film's own spacing."
         return vertebrae_identified(self.pred, self.true, self.spacing, VERSE_MAX_MM)
 
 # %% ../nbs/04_metrics.ipynb #6b6a892f
 SDR_THRESHOLDS_MM = (2.0, 2.5, 3.0, 4.0)
 
-def error_summary(err) -> dict:
-    "Mean, median, standard deviation (population) and maximum of an array of errors (non-finite values left out)."
+def error_summary(err, # errors of any shape (px, mm, %, degrees)
+                 ) -> dict: # mean, median, std, max (nan when no finite error)
+    "Mean, median, standard deviation (population) and maximum of errors, non-finite values left out."
     e = np.asarray(err, np.float64).ravel()
     e = e[np.isfinite(e)]
     if e.size == 0: return dict(mean=float('nan'), median=float('nan'), std=float('nan'), max=float('nan'))
     return dict(mean=float(e.mean()), median=float(np.median(e)), std=float(e.std()), max=float(e.max()))
 
-def sdr_key(t: float) -> str: return f"{t:g}mm"
+# %% ../nbs/04_metrics.ipynb #5661bd9d
+def sdr_key(t: float, # a threshold, mm
+           ) -> str:    # '2mm', '2.5mm', ...
+    "The name of a success detection rate."
+    return f"{t:g}mm"
 
-def success_detection_rates(err_mm, thresholds=SDR_THRESHOLDS_MM) -> dict:
-    "Percentage of keypoints with a radial error of at most each threshold (mm), keyed '2mm', '2.5mm', ..."
+def success_detection_rates(err_mm,                      # radial errors of any shape, mm
+                            thresholds=SDR_THRESHOLDS_MM, # mm
+                           ) -> dict:                     # % of keypoints within each threshold, keyed by `sdr_key`
+    "Percentage of keypoints with a radial error of at most each threshold."
     e = np.asarray(err_mm, np.float64).ravel()
     rates = (e[None, :] <= np.asarray(thresholds, np.float64)[:, None]).mean(1) * 100
     return {sdr_key(t): float(r) for t, r in zip(thresholds, rates)}
@@ -113,15 +126,21 @@ def success_detection_rates(err_mm, thresholds=SDR_THRESHOLDS_MM) -> dict:
 # %% ../nbs/04_metrics.ipynb #59a254b7
 TABLE_GROUPS = ('vertebra', 'edge', 'corner', 'keypoint')
 
-def keypoint_groups(view: str) -> dict:
-    "Group name of every keypoint (arrays of length K) for the tables: vertebra, edge, corner position, keypoint."
+def keypoint_groups(view: str, # 'AP' or 'LA'
+                   ) -> dict:    # {'vertebra'|'edge'|'corner'|'keypoint': (K,) group names}
+    "The group name of every keypoint in each table: vertebra, edge, corner position, keypoint."
     a = keypoint_anatomy(view)
     lv, ed, co = np.array(LEVELS)[a['level']], np.array(EDGES)[a['edge']], np.array(CORNERS)[a['corner']]
     return dict(vertebra=lv, edge=np.char.add(np.char.add(lv, ' '), ed),
                 corner=np.char.add(np.char.add(ed, '-'), co), keypoint=np.array(keypoint_names(view)))
 
-def error_table(err_px, err_mm, groups, thresholds=SDR_THRESHOLDS_MM) -> pd.DataFrame:
-    "Statistics of errors (N, K) in px and mm per group (`groups`: K names), groups in order of first appearance."
+# %% ../nbs/04_metrics.ipynb #81607732
+def error_table(err_px,                       # (N, K) radial errors, original pixels
+                err_mm,                       # (N, K) radial errors, mm
+                groups,                       # (K,) the group name of each keypoint
+                thresholds=SDR_THRESHOLDS_MM, # SDR thresholds, mm
+               ) -> pd.DataFrame:             # one row per group: n, px and mm statistics, SDRs (%)
+    "Error statistics per group, groups in order of first appearance."
     err_px, err_mm = np.asarray(err_px, np.float64), np.asarray(err_mm, np.float64)
     g = np.broadcast_to(np.asarray(groups), err_px.shape).ravel()
     df = pd.DataFrame({'group': g, 'px': err_px.ravel(), 'mm': err_mm.ravel()})
@@ -136,25 +155,67 @@ def error_table(err_px, err_mm, groups, thresholds=SDR_THRESHOLDS_MM) -> pd.Data
     out.index.name = None
     return out
 
-def error_tables(ev: Evaluation, thresholds=SDR_THRESHOLDS_MM) -> dict:
-    "Per-vertebra, per-edge, per-corner and per-keypoint error tables (DataFrames) of an evaluation."
+# %% ../nbs/04_metrics.ipynb #8ecb897d
+def error_tables(ev: Evaluation,               # predicted and true corners of one view's films
+                 thresholds=SDR_THRESHOLDS_MM, # SDR thresholds, mm
+                ) -> dict:                     # {'vertebra'|'edge'|'corner'|'keypoint': `error_table`}
+    "Per-vertebra, per-edge, per-corner and per-keypoint error tables of an evaluation."
     groups = keypoint_groups(ev.view)
     ep, em = ev.err_px, ev.err_mm
     return {k: error_table(ep, em, groups[k], thresholds) for k in TABLE_GROUPS}
 
 # %% ../nbs/04_metrics.ipynb #8daff0eb
-def identified_share(ok) -> dict:
-    "How many of a boolean array are True: n, identified, and their percentage (nan when empty)."
+def identified_share(ok, # booleans of any shape: identified or not
+                    ) -> dict: # n, identified and their percentage (nan when empty)
+    "How many of a boolean array are True."
     ok = np.asarray(ok, bool)
     return dict(n=int(ok.size), identified=int(ok.sum()), pct=100 * float(ok.mean()) if ok.size else float('nan'))
 
-def level_identification(ev: Evaluation) -> dict:
+def level_identification(ev: Evaluation, # predicted and true corners of one view's films
+                        ) -> dict: # shares, rates (%) per edge and vertebra as Series, edges off level per film (N,)
     """What a report says about levels, from one pass over the verdicts: the `identified_share` of edges on their own
-    level, of films with every edge on its own level and of vertebrae (VerSe form); the rate (%) of each edge and each
-    vertebra, as Series by name; and the number of edges off their level on each film (N,)."""
+    level, of films with every edge on its own level and of vertebrae (VerSe form); the rate of each edge and each
+    vertebra; and the number of edges off their level on each film."""
     ok, vok = ev.edges_identified, ev.vertebrae_identified
     g = keypoint_groups(ev.view)
     return dict(edges=identified_share(ok), films_all_edges=identified_share(ok.all(-1)), vertebrae=identified_share(vok),
                 edge_rates=pd.Series(ok.mean(0) * 100, index=g['edge'][::2]),
                 vertebra_rates=pd.Series(vok.mean(0) * 100, index=pd.unique(g['vertebra'])),
                 edges_off_level=(~ok).sum(-1))
+
+# %% ../nbs/04_metrics.ipynb #5be8828a
+def _as_evaluations(evs) -> dict:
+    if isinstance(evs, Evaluation): return {evs.view: evs}
+    if isinstance(evs, dict): return dict(evs)
+    return {f"{e.view} {i}" if sum(x.view == e.view for x in evs) > 1 else e.view: e for i, e in enumerate(evs)}
+
+def plot_error_cdf(evs,                          # an `Evaluation`, a list of them or a dict name -> `Evaluation`
+                   thresholds=SDR_THRESHOLDS_MM, # SDR thresholds marked, mm (only when `unit` is 'mm')
+                   unit: str = 'mm',             # 'mm' or 'px' (original pixels)
+                   figsize=(5, 3.4)):            # inches
+    "Cumulative distribution of the radial error of one or more evaluations; returns the Figure."
+    fig, ax = plt.subplots(figsize=figsize)
+    for name, ev in _as_evaluations(evs).items():
+        e = np.sort((ev.err_mm if unit == 'mm' else ev.err_px).ravel())
+        ax.step(e, np.arange(1, e.size + 1) / e.size * 100, where='post', label=f"{name} ({e.size} keypoints)")
+    if unit == 'mm':
+        for t in thresholds: ax.axvline(t, color='grey', ls=':', lw=0.8)
+    ax.set_xlabel(f"radial error ({unit})"); ax.set_ylabel('keypoints within (%)'); ax.set_ylim(0, 101)
+    ax.set_title('radial error CDF' + (' (SDR thresholds dotted)' if unit == 'mm' else ''), fontsize=9)
+    ax.legend(fontsize=7, loc='lower right'); fig.tight_layout(); plt.close(fig)
+    return fig
+
+# %% ../nbs/04_metrics.ipynb #65476e09
+def plot_keypoint_boxplot(ev: Evaluation,   # predicted and true corners of one view's films
+                          unit: str = 'mm', # 'mm' or 'px' (original pixels)
+                          figsize=(9, 3.2)): # inches
+    "Box plot of the radial error of each keypoint (one box per keypoint, coloured by vertebra); returns the Figure."
+    e = ev.err_mm if unit == 'mm' else ev.err_px
+    fig, ax = plt.subplots(figsize=figsize)
+    bp = ax.boxplot(e, patch_artist=True, widths=0.6, flierprops=dict(ms=2))
+    lv = keypoint_anatomy(ev.view)['level']
+    for b, l in zip(bp['boxes'], lv): b.set_facecolor(LEVEL_COLOURS[l]); b.set_alpha(0.6)
+    ax.set_xticks(np.arange(1, e.shape[1] + 1), keypoint_names(ev.view), rotation=90, fontsize=6)
+    ax.set_ylabel(f"radial error ({unit})"); ax.set_title(f"{ev.view}: error per keypoint ({len(ev)} films)", fontsize=9)
+    fig.tight_layout(); plt.close(fig)
+    return fig
