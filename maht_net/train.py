@@ -13,7 +13,7 @@ import torch
 from .data import atomic_write_bytes
 from .dataloaders import spine_dataloaders, as_hw, resolve_data_dir, is_synthetic
 from .model import create_maht_net
-from .config import (GRAD_CLIP, MONITORS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
+from .config import (GRAD_CLIP, MONITORS, CONFIG_SECTIONS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
                              numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint, read_config_file)
 from .learner import (WarmupCosine, MAHTLearner, maht_learner, describe_start, use_amp, world_size, rank,
                               all_min, all_mean, process_device, distributed)
@@ -22,6 +22,7 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import CSVLogger
 from fastai.callback.schedule import LRFinder
 from fastcore.basics import noop
+from fastcore.docments import docments
 from fastai.torch_core import set_seed
 from fastprogress.fastprogress import IN_NOTEBOOK
 _all_ = ['TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']   # what a training script needs, with `import *`
@@ -371,21 +372,23 @@ def train_parser() -> argparse.ArgumentParser:
     config_options(p)
     return p
 
-def config_options(p: argparse.ArgumentParser):
-    "A flag for every `TrainConfig` field that has none of its own, typed from the field's annotation and default."
+def config_options(p: argparse.ArgumentParser):   # the parser to add the flags to
+    """A flag for every `TrainConfig` field that has none of its own, in one group per section of the config, typed from
+    the field's annotation and default, its help the field's own documentation."""
     taken = {o for act in p._actions for o in act.option_strings}
-    group = p.add_argument_group('every other setting of the run (TrainConfig)')
-    for f in fields(TrainConfig):
-        flag = '--' + f.name.replace('_', '-')
-        if flag in taken: continue
-        kind, help = str(f.type), f"(default {f.default})"
-        if 'bool' in kind: group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help)
-        elif 'tuple' in kind:
-            group.add_argument(flag, type=float, nargs=len(f.default), default=None, metavar=('LOW', 'HIGH'), help=help)
-        else:
-            typ = (int if kind.startswith('int') else float if kind.startswith('float') else
-                   number_or_text if 'float' in kind else str)
-            group.add_argument(flag, type=typ, default=None, help=help)
+    for name, section in CONFIG_SECTIONS.items():
+        group, docs = p.add_argument_group(f"{name} ({section.__name__})"), docments(section)
+        for f in fields(section):
+            flag = '--' + f.name.replace('_', '-')
+            if flag in taken: continue
+            kind, help = str(f.type), f"{docs.get(f.name) or ''} (default {f.default})".replace('%', '%%')
+            if 'bool' in kind: group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help)
+            elif 'tuple' in kind:
+                group.add_argument(flag, type=float, nargs=len(f.default), default=None, metavar=('LOW', 'HIGH'), help=help)
+            else:
+                typ = (int if kind.startswith('int') else float if kind.startswith('float') else
+                       number_or_text if 'float' in kind else str)
+                group.add_argument(flag, type=typ, default=None, help=help)
 
 def number_or_text(s: str):
     "A command-line value that is a number when it reads as one (`--spacing 0.15`), else text (`--spacing spacing.csv`)."

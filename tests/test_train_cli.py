@@ -133,6 +133,8 @@ def test_every_setting_has_a_flag_and_a_saved_config_starts_a_new_run(ap_run, tm
     from maht_net.train import train_parser
     help_text = train_parser().format_help()
     assert [f.name for f in fields(TrainConfig) if '--' + f.name.replace('_', '-') not in help_text] == []
+    for section in ('data', 'augmentation', 'model', 'loss', 'optimisation'): assert f'\n{section} (' in help_text
+    assert 'width of the Gaussian target, in input pixels (default 4.0)' in ' '.join(help_text.split())   # the field's docment
     saved = json.loads((ap_run/'config.json').read_text())
     r = run(command('maht_train'), '--config', ap_run/'config.json', '--output-dir', tmp_path, '--experiment-name', 'again',
             '--rotate', '0', '--scale', '0.8', '1.2', '--heatmap-weight', '2', '--no-amp', '--spacing', '0.15')
