@@ -21,22 +21,13 @@ from .loss import LossConfig
 
 # %% auto #0
 __all__ = ['GRAD_CLIP', 'MONITORS', 'CONFIG_SECTIONS', 'MODEL_PRESETS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS',
-           'PLAIN_TYPES', 'read_config_file', 'OptimConfig', 'RunConfig', 'TrainConfig', 'CheckpointError',
+           'PLAIN_TYPES', 'OptimConfig', 'RunConfig', 'read_config_file', 'TrainConfig', 'CheckpointError',
            'numpy_rng_state', 'set_numpy_rng_state', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason',
            'load_checkpoint', 'convert_checkpoint', 'checkpoint_model', 'load_model']
 
 # %% ../nbs/02a_config.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
 MONITORS = {'mre_mm': 'min', 'mre_px': 'min', 'level_id': 'max', 'valid_loss': 'min'}   # and which way is better
-
-def read_config_file(path) -> dict:
-    "The settings of a JSON config file, or a one-line error naming it."
-    p = Path(path)
-    if not p.is_file(): raise FileNotFoundError(f"{p}: no such config file")
-    try: d = json.loads(p.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{p}: not a JSON config ({e.msg}, line {e.lineno})") from None
-    if not isinstance(d, dict): raise ValueError(f"{p}: not a JSON config (an object of settings is expected)")
-    return d
 
 @dataclass
 class OptimConfig:
@@ -52,6 +43,7 @@ class OptimConfig:
     checkpoint_every: int = 10           # keep epoch_NNN.pth every this many epochs
     amp: bool | None = None              # mixed precision; None: on for CUDA only
 
+# %% ../nbs/02a_config.ipynb #9676011c
 @dataclass
 class RunConfig:
     "Where a run lives and runs (a section of `TrainConfig`)."
@@ -59,6 +51,18 @@ class RunConfig:
     output_dir: str = 'experiments/results'   # runs are kept in output_dir/experiment_name
     device: str | None = None            # cpu, cuda or mps; None: MPS > CUDA > CPU
 
+# %% ../nbs/02a_config.ipynb #f5fc602a
+def read_config_file(path, # a JSON file of settings, flat or grouped by section
+                    ) -> dict: # the settings as written
+    "The settings of a JSON config file, or a one-line error naming it."
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"{p}: no such config file")
+    try: d = json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{p}: not a JSON config ({e.msg}, line {e.lineno})") from None
+    if not isinstance(d, dict): raise ValueError(f"{p}: not a JSON config (an object of settings is expected)")
+    return d
+
+# %% ../nbs/02a_config.ipynb #c59383d9
 CONFIG_SECTIONS = dict(data=DataConfig, augmentation=AugmentConfig, model=ModelConfig, loss=LossConfig,
                        optimisation=OptimConfig, run=RunConfig)
 
@@ -78,17 +82,20 @@ class TrainConfig(RunConfig, OptimConfig, LossConfig, ModelConfig, AugmentConfig
         cls = CONFIG_SECTIONS[name]
         return cls(**{f.name: getattr(self, f.name) for f in fields(cls)})
 
-    def model_config(self) -> dict:
+    def model_config(self) -> dict: # view and the `ModelConfig` fields
         "Keyword arguments of `create_maht_net` for this run."
         return dict(view=self.view, **asdict(self.section('model')))
 
     @property
     def run_dir(self) -> Path: return Path(self.output_dir)/self.experiment_name
 
-    def to_dict(self) -> dict: return asdict(self)
+    def to_dict(self) -> dict: # every field, flat, as config.json holds them
+        "The settings as a flat dict."
+        return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> 'TrainConfig':
+    def from_dict(cls, d: dict, # settings, flat or grouped by section (`CONFIG_SECTIONS`)
+                 ) -> 'TrainConfig': # refused with a message naming unknown keys
         "A config from a flat dict (as `to_dict` and config.json), or one grouped by section; unknown keys are an error naming them."
         d = {k: v for s, x in d.items() for k, v in (x.items() if s in CONFIG_SECTIONS and isinstance(x, dict) else [(s, x)])}
         known = {f.name for f in fields(cls)}
@@ -96,13 +103,20 @@ class TrainConfig(RunConfig, OptimConfig, LossConfig, ModelConfig, AugmentConfig
         if extra: raise ValueError(f"unknown config keys: {sorted(extra)}")
         return cls(**d)
 
-    def save(self, path=None) -> Path:
+    def save(self, path=None, # a JSON file; None: config.json in the run folder
+            ) -> Path: # where it was written
+        "Write the settings as JSON, atomically."
         path = Path(path or self.run_dir/'config.json')
         atomic_write_bytes(path, json.dumps(self.to_dict(), indent=2).encode())
         return path
 
     @classmethod
-    def load(cls, path) -> 'TrainConfig': return cls.from_dict(read_config_file(path))
+    def load(cls, path, # a JSON config file, flat or grouped by section
+            ) -> 'TrainConfig': # checked as `from_dict` checks
+        "The config a JSON file describes."
+        return cls.from_dict(read_config_file(path))
+
+for _a, _b in zip(TrainConfig.__mro__[:6], TrainConfig.__mro__[1:7]): _a.__delwrap__ = _b   # docments find each field's comment in its section
 
 # %% ../nbs/02a_config.ipynb #b4244e0c
 MODEL_PRESETS = {
@@ -121,21 +135,25 @@ OLD_CHECKPOINT_FORMATS = ('maht_net-checkpoint-1',)
 class CheckpointError(ValueError):
     "A checkpoint that cannot be used for what was asked; the message names the file."
 
-def numpy_rng_state(state=None) -> dict:
+# %% ../nbs/02a_config.ipynb #aa59aee0
+def numpy_rng_state(state=None, # a `np.random.get_state()` tuple; None: the current state
+                   ) -> dict: # kind, key (int64 tensor), pos, has_gauss, gauss
     "NumPy's global random state (or a `np.random.get_state()` tuple) as plain values and a tensor, not an ndarray."
     kind, key, pos, has_gauss, gauss = np.random.get_state() if state is None else state
     return dict(kind=str(kind), key=torch.from_numpy(np.asarray(key).astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss),
                 gauss=float(gauss))
 
-def set_numpy_rng_state(s):
+def set_numpy_rng_state(s): # a `numpy_rng_state` dict or a `np.random.get_state()` tuple
     "Restore a state of `numpy_rng_state` (or the tuple of `np.random.get_state`)."
     if isinstance(s, dict):
         s = (s['kind'], np.asarray(s['key'], dtype=np.int64).astype(np.uint32), s['pos'], s['has_gauss'], s['gauss'])
     np.random.set_state(s)
 
+# %% ../nbs/02a_config.ipynb #785f93e0
 PLAIN_TYPES = (dict, OrderedDict, list, tuple, str, int, float, bool, type(None), torch.Size)   # weights_only reads these
 
-def check_plain(x, where='checkpoint'):
+def check_plain(x,                 # the value to check, nested containers included
+                where='checkpoint'): # its name in the message
     "Raise `TypeError` unless `x` holds only tensors and plain Python values (what `torch.load(weights_only=True)` reads)."
     if isinstance(x, torch.Tensor): return
     if type(x) not in PLAIN_TYPES: raise TypeError(f"{where} holds a {type(x).__module__}.{type(x).__qualname__}")
@@ -144,16 +162,22 @@ def check_plain(x, where='checkpoint'):
     elif isinstance(x, (list, tuple)):
         for i, v in enumerate(x): check_plain(v, f"{where}[{i}]")
 
-def save_checkpoint(path, state: dict):
+def save_checkpoint(path,        # the file to (over)write
+                    state: dict): # tensors and plain Python values only
     "Write a checkpoint atomically; it must hold only tensors and plain Python values."
     check_plain(state)
     buf = io.BytesIO(); torch.save(state, buf)
     atomic_write_bytes(Path(path), buf.getvalue())
 
-def convert_hint(path) -> str:
+# %% ../nbs/02a_config.ipynb #1b7b359f
+def convert_hint(path, # a checkpoint of an older format
+                ) -> str: # the command that converts it
+    "How to convert a trusted checkpoint of an older format."
     return f"""if you trust its source, convert it with: python -c "from maht_net.config import convert_checkpoint; convert_checkpoint('{path}')\""""
 
-def unsafe_reason(path, e) -> str:
+def unsafe_reason(path, # a zip checkpoint
+                  e,    # the `pickle.UnpicklingError` torch.load raised
+                 ) -> str: # the reason, in words
     "Why `torch.load(weights_only=True)` refused the zip checkpoint `path`, in words."
     try:
         with zipfile.ZipFile(path) as z:
@@ -164,7 +188,9 @@ def unsafe_reason(path, e) -> str:
     m = re.search(r'GLOBAL (\S+)', str(e))
     return f"it holds Python objects that would run code on loading ({m.group(1) if m else 'unknown'})"
 
-def load_checkpoint(path) -> dict:
+# %% ../nbs/02a_config.ipynb #c6c7227c
+def load_checkpoint(path, # a maht_net checkpoint file
+                   ) -> dict: # its contents, tensors on the CPU
     """Read a maht_net checkpoint (on the CPU) with `torch.load(weights_only=True)`: tensors and plain values only, so a
     crafted file cannot run code. Anything else is a `CheckpointError` of one line that names the file."""
     path = Path(path)
@@ -184,7 +210,10 @@ def load_checkpoint(path) -> dict:
         raise CheckpointError(f"{path}: not a maht_net training checkpoint")
     return ck
 
-def convert_checkpoint(path, out=None) -> Path:
+# %% ../nbs/02a_config.ipynb #6f0e333c
+def convert_checkpoint(path,     # a TRUSTED checkpoint of an older format
+                       out=None, # where to write; None: <name>.converted.pth beside it
+                      ) -> Path: # the converted file
     """Rewrite a TRUSTED maht_net checkpoint of an older format in the current one (read with `weights_only=False`, which
     can run code: only for files whose source you trust). Writes `out` (default `<name>.converted.pth` beside it) and
     returns its path. The converted checkpoint evaluates and predicts; resuming its run is not supported."""
@@ -203,7 +232,9 @@ def convert_checkpoint(path, out=None) -> Path:
     save_checkpoint(out, ck)
     return out
 
-def checkpoint_model(ck: dict, path=None):
+# %% ../nbs/02a_config.ipynb #c64648ac
+def checkpoint_model(ck: dict, # a loaded checkpoint (`load_checkpoint`)
+                     path=None): # its file, for messages
     "The MAHT-Net a loaded checkpoint describes (its config), with the checkpoint's weights, in eval mode on the CPU."
     config = TrainConfig.from_dict(ck['config'])
     with warnings.catch_warnings():
@@ -214,7 +245,9 @@ def checkpoint_model(ck: dict, path=None):
         raise CheckpointError(f"{path}: its weights do not fit the {config.view} MAHT-Net its config describes") from None
     return model.eval()
 
-def load_model(path, device='cpu', view: str | None = None):
+def load_model(path,                    # a maht_net checkpoint file
+               device='cpu',            # where the model goes
+               view: str | None = None): # 'AP' or 'LA' to refuse the other view's checkpoints; None: either
     """Rebuild MAHT-Net from a checkpoint alone (its config), with its weights, in eval mode. With `view`, a checkpoint
     of the other view is an error."""
     ck = load_checkpoint(path)

@@ -27,18 +27,29 @@ __all__ = ['CACHE_FORMAT', 'DEFAULT_FLIP', 'as_hw', 'Letterbox', 'letterbox', 'f
            'DataConfig', 'report_problems', 'SpineDL', 'SpineDataLoaders', 'spine_dataloaders']
 
 # %% ../nbs/00c_dataloaders.ipynb #03af29a6
-def as_hw(image_size) -> tuple[int, int]:
+def as_hw(image_size, # an int (square) or (height, width), in pixels
+         ) -> tuple[int, int]: # (height, width)
     "An int or (height, width) as (height, width)."
     return (int(image_size), int(image_size)) if np.isscalar(image_size) else (int(image_size[0]), int(image_size[1]))
 
+# %% ../nbs/00c_dataloaders.ipynb #e428403e
 @dataclass(frozen=True)
 class Letterbox:
     "The affine map from original pixels to letterboxed input pixels: x' = sx * x + tx, y' = sy * y + ty."
-    sx: float; sy: float; tx: float; ty: float
-    out_h: int; out_w: int; in_h: int; in_w: int
+    sx: float   # input pixels per original pixel, in x
+    sy: float   # input pixels per original pixel, in y
+    tx: float   # shift in x, input pixels (half-pixel convention and padding)
+    ty: float   # shift in y, input pixels
+    out_h: int  # the input's (letterboxed) height, pixels
+    out_w: int  # the input's width, pixels
+    in_h: int   # the original film's height, pixels
+    in_w: int   # the original film's width, pixels
 
     @classmethod
-    def fit(cls, height: int, width: int, image_size=512):
+    def fit(cls, height: int, # the film's height, original pixels
+            width: int,       # the film's width, original pixels
+            image_size=512):  # the input size: an int or (height, width)
+        "The transform that letterboxes a `height` x `width` film into `image_size`."
         H, W = as_hw(image_size)
         s = min(H / height, W / width)
         nh, nw = max(1, round(height * s)), max(1, round(width * s))
@@ -58,14 +69,15 @@ class Letterbox:
                     torch.tensor([self.tx, self.ty], dtype=like.dtype, device=like.device))
         return np.array([self.sx, self.sy], np.float64), np.array([self.tx, self.ty], np.float64)
 
-    def apply(self, pts):
+    def apply(self, pts): # (..., 2) (x, y) in original pixels, array or tensor
         "Original pixels -> input pixels, for any array (..., 2)."
         a, b = self._ab(pts); return pts * a + b
-    def invert(self, pts):
+    def invert(self, pts): # (..., 2) (x, y) in input pixels, array or tensor
         "Input pixels -> original pixels, for any array (..., 2)."
         a, b = self._ab(pts); return (pts - b) / a
 
-    def image(self, img: np.ndarray) -> np.ndarray:
+    def image(self, img: np.ndarray, # (in_h, in_w) the film
+             ) -> np.ndarray: # (out_h, out_w), same dtype
         "Resize (area interpolation) and pad with zeros."
         top, left, nh, nw = self.content
         out = np.zeros((self.out_h, self.out_w), img.dtype)
@@ -73,13 +85,15 @@ class Letterbox:
         out[top:top + nh, left:left + nw] = cv2.resize(img, (nw, nh), interpolation=interp)
         return out
 
-def letterbox(img: np.ndarray, image_size=512):
+def letterbox(img: np.ndarray, # (H, W) the film, original pixels
+              image_size=512): # the input size: an int or (height, width)
     "Letterbox an image; returns the resized image and its `Letterbox` transform."
     t = Letterbox.fit(img.shape[0], img.shape[1], image_size)
     return t.image(img), t
 
 # %% ../nbs/00c_dataloaders.ipynb #e1ff9700
-def file_digest(path) -> str:
+def file_digest(path, # any file
+               ) -> str: # 32 hex digits
     "BLAKE2b hash of a file's content."
     h = hashlib.blake2b(digest_size=16)
     with open(path, 'rb') as f:
@@ -92,20 +106,26 @@ CACHE_FORMAT = 2   # bump whenever decoding (`load_image`, `to_uint8_gray`) or l
 
 class ImageCache:
     "Decoded, letterboxed uint8 images keyed on (resolved path, size, modification time), the training size and `CACHE_FORMAT`."
-    def __init__(self, image_size=512, cache_dir=None):
+    def __init__(self, image_size=512, # the input size the films are letterboxed to: an int or (height, width)
+                 cache_dir=None):      # the cache root; None: $MAHT_NET_CACHE, else ~/.cache/maht_net
         self.hw = as_hw(image_size)
         self.dir = cache_root(cache_dir)/'images'/f"v{CACHE_FORMAT}-{self.hw[0]}x{self.hw[1]}"
         self.dir.mkdir(parents=True, exist_ok=True)
 
-    def key(self, path) -> str:
+    def key(self, path, # an image file
+           ) -> str: # 32 hex digits
         "Hash of the file's resolved path, size and modification time (ns) and `CACHE_FORMAT`; the content is not read."
         p = Path(path).resolve()
         st = p.stat()
         return hashlib.blake2b(f"{CACHE_FORMAT}\0{p}\0{st.st_size}\0{st.st_mtime_ns}".encode(), digest_size=16).hexdigest()
 
-    def path(self, image_path) -> Path: return self.dir/f"{self.key(image_path)}.npy"
+    def path(self, image_path, # an image file
+            ) -> Path: # its .npy in the cache (which may not exist yet)
+        "Where the cached image of `image_path` is kept."
+        return self.dir/f"{self.key(image_path)}.npy"
 
-    def get(self, image_path) -> np.ndarray:
+    def get(self, image_path, # an image file
+           ) -> np.ndarray: # (H, W) uint8, letterboxed
         "The letterboxed uint8 image (H, W), decoded and stored on first use."
         p = self.path(image_path)
         if p.exists():
@@ -116,7 +136,8 @@ class ImageCache:
         atomic_write_bytes(p, buf.getvalue())
         return img
 
-    def build(self, image_paths, progress=True):
+    def build(self, image_paths, # image files
+              progress=True):    # show a progress bar
         "Fill the cache for many images, with a progress bar; images already stored are looked up, not read."
         todo = [p for p in image_paths if not self.path(p).exists()]
         if todo:
@@ -136,13 +157,14 @@ class AugmentConfig:
     noise: float = 0.02            # standard deviation of Gaussian pixel noise, a fraction of the full grey range
 
 # %% ../nbs/00c_dataloaders.ipynb #5cb13984
-DEFAULT_FLIP = {'AP': 0.5, 'LA': 0.0}
-
-def _pixel_to_norm(H: int, W: int, like: torch.Tensor) -> torch.Tensor:
-    "3x3 map from pixel coordinates (centres on integers) to grid_sample's normalised ones (align_corners=False)."
-    return torch.tensor([[2 / W, 0, 1 / W - 1], [0, 2 / H, 1 / H - 1], [0, 0, 1]], dtype=like.dtype, device=like.device)
-
-def affine_matrices(n: int, H: int, W: int, flip, angle_deg, scale, like: torch.Tensor) -> torch.Tensor:
+def affine_matrices(n: int,       # number of images
+                    H: int,       # image height, pixels
+                    W: int,       # image width, pixels
+                    flip,         # 1 to mirror in x, else 0: a number or (n,)
+                    angle_deg,    # rotation about the image centre, degrees: a number or (n,)
+                    scale,        # zoom about the image centre: a number or (n,)
+                    like: torch.Tensor, # a tensor whose dtype and device the maps take
+                   ) -> torch.Tensor: # (n, 3, 3) from input pixels to augmented pixels
     "(n, 3, 3) pixel-space maps: optional mirror in x, then rotation and scaling about the image centre."
     dt, dev = like.dtype, like.device
     flip, a, s = [torch.as_tensor(v, dtype=dt, device=dev).expand(n) for v in (flip, angle_deg, scale)]
@@ -157,11 +179,20 @@ def affine_matrices(n: int, H: int, W: int, flip, angle_deg, scale, like: torch.
     M[:, 1, 2] = si * bx + c * (-cy) + cy
     return M
 
-def warp_keypoints(kps: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
+# %% ../nbs/00c_dataloaders.ipynb #55736bf5
+def _pixel_to_norm(H: int, W: int, like: torch.Tensor) -> torch.Tensor:
+    "3x3 map from pixel coordinates (centres on integers) to grid_sample's normalised ones (align_corners=False)."
+    return torch.tensor([[2 / W, 0, 1 / W - 1], [0, 2 / H, 1 / H - 1], [0, 0, 1]], dtype=like.dtype, device=like.device)
+
+def warp_keypoints(kps: torch.Tensor, # (B, K, 2) (x, y) in input pixels
+                   M: torch.Tensor,   # (B, 3, 3) from `affine_matrices`
+                  ) -> torch.Tensor:  # (B, K, 2) in augmented pixels
     "Apply (B, 3, 3) maps to keypoints (B, K, 2)."
     return kps @ M[:, :2, :2].transpose(1, 2) + M[:, None, :2, 2]
 
-def warp_images(x: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
+def warp_images(x: torch.Tensor, # (B, C, H, W) images
+                M: torch.Tensor, # (B, 3, 3) from `affine_matrices`
+               ) -> torch.Tensor: # (B, C, H, W), zeros where nothing maps
     "Resample images (B, C, H, W) so that input pixel p lands at M p; zeros outside."
     B, C, H, W = x.shape
     N = _pixel_to_norm(H, W, M)
@@ -171,6 +202,8 @@ def warp_images(x: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/00c_dataloaders.ipynb #41286921
 from fasttransform import ItemTransform
+
+DEFAULT_FLIP = {'AP': 0.5, 'LA': 0.0}   # flip probability of each view when none is given
 
 class ToUnitFloat(ItemTransform):
     "uint8 images (B, 1, H, W) -> float32 in [0, 1]; keypoints as float32."
@@ -182,23 +215,31 @@ class ToUnitFloat(ItemTransform):
 class SpineAugment(ItemTransform):
     "Keypoint-aware batch augmentation on the device: flip with corner swap, rotation, scale, brightness, contrast, noise."
     order, split_idx = 10, 0   # training batches only
-    def __init__(self, view: str, flip: float | None = AugmentConfig.flip, rotate: float = AugmentConfig.rotate,
-                 scale: tuple = AugmentConfig.scale, brightness: float = AugmentConfig.brightness,
-                 contrast: float = AugmentConfig.contrast, noise: float = AugmentConfig.noise):
+    def __init__(self, view: str,                               # 'AP' or 'LA': which corners a flip swaps
+                 flip: float | None = AugmentConfig.flip,        # flip probability; None: 0.5 on AP, 0 on LA
+                 rotate: float = AugmentConfig.rotate,           # largest rotation, degrees either way
+                 scale: tuple = AugmentConfig.scale,             # (low, high) zoom factor
+                 brightness: float = AugmentConfig.brightness,   # largest brightness shift, fraction of the grey range
+                 contrast: float = AugmentConfig.contrast,       # largest contrast change, a fraction
+                 noise: float = AugmentConfig.noise):            # standard deviation of pixel noise, fraction of the range
         super().__init__()
         self.view = check_view(view)
         self.flip = DEFAULT_FLIP[self.view] if flip is None else float(flip)
         self.rotate, self.scale, self.brightness, self.contrast, self.noise = rotate, scale, brightness, contrast, noise
         self.perm = torch.as_tensor(flip_permutation(self.view))
 
-    def params(self, B: int, like: torch.Tensor) -> dict:
+    def params(self, B: int,        # batch size
+               like: torch.Tensor, # a tensor on the batch's device
+              ) -> dict: # flip, angle, scale, brightness, contrast: one (B,) tensor each
         "Random parameters for a batch of B images (on the device of `like`)."
         u = lambda lo, hi: torch.empty(B, device=like.device).uniform_(lo, hi)
         return dict(flip=(torch.rand(B, device=like.device) < self.flip).float(), angle=u(-self.rotate, self.rotate),
                     scale=u(*self.scale), brightness=u(-self.brightness, self.brightness),
                     contrast=u(1 - self.contrast, 1 + self.contrast))
 
-    def apply(self, x: torch.Tensor, kps: torch.Tensor, p: dict):
+    def apply(self, x: torch.Tensor,  # (B, C, H, W) images in [0, 1]
+              kps: torch.Tensor,      # (B, K, 2) (x, y) in input pixels
+              p: dict):               # the parameters, as `params` draws them
         "Augment images (B, C, H, W) in [0, 1] and keypoints (B, K, 2) with the parameters `p`."
         B, _, H, W = x.shape
         M = affine_matrices(B, H, W, p['flip'], p['angle'], p['scale'], x)
@@ -214,7 +255,8 @@ class SpineAugment(ItemTransform):
         return (*self.apply(x, kps, self.params(x.shape[0], x)), *b[2:])
 
 # %% ../nbs/00c_dataloaders.ipynb #4f5fda3f
-def best_device(device=None) -> torch.device:
+def best_device(device=None, # 'cpu', 'cuda', 'mps', a torch.device; None or 'auto': the best there is
+               ) -> torch.device: # the one asked for, else MPS, CUDA or CPU
     "The device to use: the one asked for, else MPS (when it can run), else CUDA, else CPU."
     if device not in (None, 'auto'): return torch.device(device)
     if torch.backends.mps.is_available(): return torch.device('mps')
@@ -226,8 +268,12 @@ class SpineDataset(torch.utils.data.Dataset):
     millimetres per input pixel); only the image is the model's input. `split_idx` (0 training, 1 validation) tells
     fastai's batch transforms which split they serve: `SpineAugment` runs only where it is 0."""
     n_inp = 1
-    def __init__(self, items, image_size=512, cache: ImageCache | None = None, progress=True, spacing=None,
-                 split_idx: int | None = None):
+    def __init__(self, items,                  # `SpineItem`s of one view
+                 image_size=512,               # the input size: an int or (height, width)
+                 cache: ImageCache | None = None,   # where decoded images are kept; None: the default cache
+                 progress=True,                # show a progress bar while the cache is built
+                 spacing=None,                 # mm per original pixel: number, {stem: mm} or CSV path; None: 0.2
+                 split_idx: int | None = None):     # 0 training, 1 validation
         self.items, self.hw, self.split_idx = list(items), as_hw(image_size), split_idx
         self.view = self.items[0].view if self.items else None
         self.cache = cache or ImageCache(self.hw)
@@ -246,19 +292,21 @@ class SpineDataset(torch.utils.data.Dataset):
         except (OSError, ValueError, EOFError): img = self.cache.get(self.items[i].image)
         return torch.from_numpy(img)[None], self.keypoints[i], self.mm_per_px[i]
 
-    def new_empty(self) -> 'SpineDataset':
+    def new_empty(self) -> 'SpineDataset': # no items, same view, size, cache and split
         "The same view, size and split without films: what an exported Learner keeps of its data."
         out = SpineDataset([], self.hw, self.cache, progress=False, split_idx=self.split_idx)
         out.view = self.view
         return out
 
 # %% ../nbs/00c_dataloaders.ipynb #f5f3291f
-def is_synthetic(root) -> bool:
+def is_synthetic(root, # a dataset folder
+                ) -> bool: # whether the synthetic generator wrote it
     "True for a folder written by the synthetic generator (its README says SYNTHETIC)."
     f = Path(root)/'README.txt'
     return f.exists() and 'SYNTHETIC' in f.read_text(errors='ignore')
 
-def resolve_data_dir(data_dir=None) -> Path:
+def resolve_data_dir(data_dir=None, # a folder with AP/ and/or LA/; None: the default dataset
+                    ) -> Path: # an existing folder with AP/ or LA/
     "The dataset folder: `data_dir` if given, else `data/buu-lspine` when it exists, else the embedded synthetic set."
     if data_dir is not None:
         root = Path(data_dir).expanduser()
@@ -273,14 +321,15 @@ def resolve_data_dir(data_dir=None) -> Path:
 @dataclass
 class DataCheck:
     "What `check_dataset` found: the report's lines, each view's scan (None where its folder is missing), every problem and the exit status."
-    root: Path | None
-    scans: dict
+    root: Path | None  # the dataset folder; None when none was given and none was found
+    scans: dict        # view -> its `ScanResult`, or None where the folder is missing
     problems: list     # (path or None, message): the scans' problems, then the cross-view ones
-    lines: list
+    lines: list        # the report, one string per line
     status: int        # 0 clean, 1 problems but every view has usable films, 2 a view has none (or no folder)
 
     def __str__(self): return '\n'.join(self.lines)
 
+# %% ../nbs/00c_dataloaders.ipynb #71baccbd
 def _span(vals) -> str: return f"{min(vals)}-{max(vals)}" if len(vals) else '-'
 def _n(n: int, word: str) -> str: return f"{n} {word}{'s' if n != 1 else ''}"
 
@@ -319,7 +368,8 @@ def _cross_view(root: Path, scans: dict) -> list:
         out += [(ps[1], f"patient {pid}: {len(ps)} good {v} films ({', '.join(p.name for p in ps)})") for pid, ps in sorted(by.items()) if len(ps) > 1]
     return out
 
-def check_dataset(root=None) -> DataCheck:
+def check_dataset(root=None, # a dataset folder; None: as `resolve_data_dir`
+                 ) -> DataCheck: # its lines, scans, problems and exit status
     """Scan both views of a dataset (`root`, default as `resolve_data_dir`) and report what a user must know before
     training: per view the good films, patients, sex and age, label codes, film sizes and every problem; across views the
     patients with one view only and names that disagree. `status`: 0 clean, 1 problems found but every view has
@@ -343,7 +393,9 @@ def check_dataset(root=None) -> DataCheck:
                  f"{_n(len(problems), 'problem')} found; " + (f"no usable films in {' and '.join(empty)}" if empty else 'every view has usable films'))
     return DataCheck(root, scans, problems, lines, status)
 
-def maht_check_data(argv=None) -> int:
+# %% ../nbs/00c_dataloaders.ipynb #99743ccd
+def maht_check_data(argv=None, # command-line arguments; None: sys.argv[1:]
+                   ) -> int: # the exit status: 0, 1 or 2
     "Console command `maht_check_data [DIR]`: print `check_dataset`'s report; exit 0 clean, 1 problems, 2 a view without usable films."
     import argparse, sys
     ap = argparse.ArgumentParser(prog='maht_check_data', description=maht_check_data.__doc__)
@@ -367,17 +419,24 @@ class DataConfig:
     spacing: str | float | None = None  # mm per original pixel: a number or a stem,spacing_mm CSV; None: 0.2
 
 # %% ../nbs/00c_dataloaders.ipynb #898bce33
-def report_problems(scan: ScanResult, log=print) -> list:
-    "Tell `log` (a callable taking one line; None for silence) about every file a scan left out, one line each after a count; returns the (path, message) pairs."
+def report_problems(scan: ScanResult, # what `scan_dataset` found
+                    log=print,        # told each line; None: silence
+                   ) -> list:         # the (path, message) pairs
+    "Tell `log` about every file a scan left out, one line each after a count."
     if scan.problems and log is not None:
         log(f"{scan.view}: {len(scan.problems)} of {len(scan.items) + len(scan.problems)} films left out:")
         for _, msg in scan.problems: log(f"  {msg}")
     return list(scan.problems)
 
+# %% ../nbs/00c_dataloaders.ipynb #225dd912
 class SpineDL(TfmdDL):
     "A fastai `TfmdDL` of spine films whose `show_results` (what `learn.show_results()` calls) draws corners."
-    def show_results(self, b, out, max_n: int = 9, ncols: int = 4, **kwargs):
-        "Predicted (dashed) against true corners of a batch `b`, with predictions `out` [B, K, 2]; returns the Figure."
+    def show_results(self, b,       # a batch: (images, true corners [B, K, 2] in input pixels, ...)
+                     out,           # predicted corners [B, K, 2], input pixels
+                     max_n: int = 9, # at most this many films
+                     ncols: int = 4, # axes per row
+                     **kwargs):     # ignored (fastai passes its own options)
+        "Predicted (dashed) against true corners of a batch; returns the Figure."
         x, kps = b[0], b[1]
         fig, axs = plot_grid(min(len(x), max_n), ncols)
         for i, ax in enumerate(axs):
@@ -386,9 +445,12 @@ class SpineDL(TfmdDL):
         fig.tight_layout()
         return fig
 
+# %% ../nbs/00c_dataloaders.ipynb #422902c4
 class SpineDataLoaders(DataLoaders):
     "fastai `DataLoaders` of one view, with `show_batch` drawing the corners."
-    def show_batch(self, max_n: int = 8, ncols: int = 4, ds_idx: int = 0):
+    def show_batch(self, max_n: int = 8, # at most this many films
+                   ncols: int = 4,      # axes per row
+                   ds_idx: int = 0):    # 0 training (augmented), 1 validation
         "Draw one batch with its corners (augmented for the training set, `ds_idx=0`); returns the Figure."
         x, kps = self[ds_idx].one_batch()[:2]
         fig, axs = plot_grid(min(len(x), max_n), ncols)
@@ -396,13 +458,14 @@ class SpineDataLoaders(DataLoaders):
         fig.tight_layout()
         return fig
 
-    def new_empty(self) -> 'SpineDataLoaders':
+    def new_empty(self) -> 'SpineDataLoaders': # no films, same view, size and transforms
         "Loaders of the same view, size and transforms without films (`learn.export` saves these, not the dataset)."
         out = super().new_empty()
         for k in ('view', 'root', 'image_size', 'synthetic', 'spacing'): setattr(out, k, getattr(self, k, None))
         out.problems, out.problem_lines = [], []
         return out
 
+# %% ../nbs/00c_dataloaders.ipynb #b52c3d10
 def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with AP/ and LA/; None: the default dataset
                       view: str = DataConfig.view,         # 'AP' or 'LA'
                       image_size=DataConfig.image_size,    # input size in pixels (an int, or (height, width))
@@ -423,7 +486,7 @@ def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with A
                       progress: bool = True,               # show a progress bar while the cache is built
                       spacing=DataConfig.spacing,          # mm per original pixel: number, {stem: mm} or CSV; None: 0.2
                       log=print,                           # told every left-out film, one line each; None: silence
-                     ) -> SpineDataLoaders:
+                     ) -> SpineDataLoaders: # train and validation loaders; `problems` lists the left-out files
     """fastai DataLoaders for one view: the 'train' split and `valid_split`, images cached at `image_size`,
     keypoint-aware augmentation on the training batches. A batch is (images, keypoints, mm per input pixel). Every file
     the scan leaves out is reported through `log` and kept as `(path, message)` pairs in the result's `problems`; the

@@ -18,16 +18,23 @@ __all__ = ['MARGIN_REFERENCE_SIZE', 'peak_index', 'focal_heatmap_loss', 'offset_
            'LossConfig', 'maht_net_loss', 'MAHTNetLoss']
 
 # %% ../nbs/02_loss.ipynb #8bd21a94
-def peak_index(hm_xy, size) -> torch.Tensor:
+def peak_index(hm_xy, # [B, K, 2] (x, y) in heatmap pixels (NaN allowed)
+               size,  # (h, w) of the heatmap
+              ) -> torch.Tensor: # long [B, K], row-major index into h * w
     "Flat index [B,K] of the heatmap pixel nearest each heatmap coordinate (clamped into the map)."
     h, w = size
     ix = hm_xy[..., 0].nan_to_num(0).round().long().clamp(0, w - 1)
     iy = hm_xy[..., 1].nan_to_num(0).round().long().clamp(0, h - 1)
     return iy * w + ix
 
-def focal_heatmap_loss(logits, targets, peaks, visible, alpha: float = 2., beta: float = 4.):
-    """CornerNet focal loss on heatmap `logits` [B,K,h,w] against Gaussian `targets`; `peaks` [B,K] flat index of
-    each keypoint's positive pixel, `visible` [B,K] masks whole maps out. Normalised by the number of visible keypoints."""
+def focal_heatmap_loss(logits,            # [B, K, h, w] heatmap logits
+                       targets,           # [B, K, h, w] Gaussian targets in [0, 1]
+                       peaks,             # long [B, K] flat index of each keypoint's positive pixel (`peak_index`)
+                       visible,           # bool [B, K]; invisible keypoints' maps are left out
+                       alpha: float = 2., # exponent on the prediction's error
+                       beta: float = 4.,  # down-weighting of negatives near a peak, (1 - g)^beta
+                      ):                  # scalar, normalised by the number of visible keypoints
+    "CornerNet focal loss on heatmap logits against Gaussian targets, one positive pixel per keypoint."
     x, g = logits.flatten(2), targets.flatten(2)
     log_p, log_q = F.logsigmoid(x), F.logsigmoid(-x)                     # log p, log(1 - p)
     neg = (1 - g) ** beta * torch.exp(alpha * log_p) * log_q               # [B,K,hw]
@@ -40,17 +47,22 @@ def focal_heatmap_loss(logits, targets, peaks, visible, alpha: float = 2., beta:
     return -(per_kp * vis).sum() / vis.sum().clamp_min(1)
 
 # %% ../nbs/02_loss.ipynb #d733430c
-def offset_loss(soft_xy, hm_xy, visible):
+def offset_loss(soft_xy, # [B, K, 2] soft-argmax keypoints, heatmap pixels
+                hm_xy,   # [B, K, 2] true keypoints, heatmap pixels
+                visible, # bool [B, K]; only these count
+               ):        # scalar, heatmap pixels
     "Mean L1 distance |dx| + |dy| (heatmap pixels) between soft-argmax `soft_xy` and true `hm_xy` [B,K,2], visible only."
     vis = visible.to(soft_xy.dtype)
     d = (soft_xy - hm_xy.nan_to_num(0)).abs().sum(-1)
     return (d * vis).sum() / vis.sum().clamp_min(1)
 
 # %% ../nbs/02_loss.ipynb #c553846a
-def anatomical_loss(xy, visible, margin: float = 0.):
-    """Order penalty for keypoints `xy` [B,K,2] (K = 2 x rows, row-major, left corner first): each row's mid-point
-    at least `margin` below the previous one's, and left corner left of right corner. Same units as `xy`; `margin` is
-    one number or one per consecutive pair of rows [rows - 1]."""
+def anatomical_loss(xy,                 # [B, K, 2] keypoints, K = 2 x rows, row-major, left corner first
+                    visible,            # bool [B, K]; pairs with an invisible corner are left out
+                    margin: float = 0., # least row spacing in the units of `xy`: a number or [rows - 1] tensor
+                   ):                   # scalar, in the units of `xy`
+    """Order penalty: each row's mid-point at least `margin` below the previous one's, and the left corner left of
+    the right corner."""
     B, K, _ = xy.shape
     p, vis = xy.view(B, K // 2, 2, 2), visible.view(B, K // 2, 2).to(xy.dtype)   # [B, rows, corner, (x, y)]
     row_y, row_vis = p[..., 1].mean(-1), vis[..., 0] * vis[..., 1]                 # [B, rows]
@@ -63,7 +75,11 @@ def anatomical_loss(xy, visible, margin: float = 0.):
 # %% ../nbs/02_loss.ipynb #46110701
 MARGIN_REFERENCE_SIZE = 512   # the input height at which `margin` is given (DESIGN 9.4: 5.0 px at 512 px)
 
-def anatomical_margins(n_rows: int, margin: float, input_height: int, device=None) -> torch.Tensor:
+def anatomical_margins(n_rows: int,       # rows of corners (edges): 10 on AP, 11 on LA
+                       margin: float,     # the margin in input pixels at a 512 px input
+                       input_height: int, # the actual input height, pixels
+                       device=None,       # where the tensor is made
+                      ) -> torch.Tensor:  # [n_rows - 1] input pixels; -inf where not constrained
     """Margins [n_rows - 1] in input pixels between consecutive rows, for `margin` given at a 512 px input and an input
     `input_height` px high; the last pair of a lateral film (L5 lower / S1 upper, 11 rows) is not constrained (-inf)."""
     m = torch.full((n_rows - 1,), float(margin) * input_height / MARGIN_REFERENCE_SIZE, device=device)
@@ -118,8 +134,10 @@ class MAHTNetLoss:
                  anatomical_weight: float = LossConfig.anatomical_weight,  # weight of the anatomical order term
                  codec: HeatmapCodec | None = None,        # targets and decoding; None: `HeatmapCodec()`
                  margin: float = LossConfig.anatomical_margin,   # the order term's margin, input px at 512 px
-                 alpha: float = 2., beta: float = 4.,      # CornerNet focal exponents
-                 soft_beta: float = 1., soft_radius: int | None = None):   # the soft-argmax's temperature and radius
+                 alpha: float = 2.,                        # focal exponent on the prediction (CornerNet)
+                 beta: float = 4.,                         # focal down-weighting of negatives near a peak (CornerNet)
+                 soft_beta: float = 1.,                    # temperature of the soft-argmax
+                 soft_radius: int | None = None):          # soft-argmax window radius, heatmap px; None: 3 sigma, at least 2
         self.kwargs = dict(heatmap_weight=heatmap_weight, offset_weight=offset_weight, anatomical_weight=anatomical_weight,
                            codec=codec or HeatmapCodec(), margin=margin, alpha=alpha, beta=beta, soft_beta=soft_beta,
                            soft_radius=soft_radius)
@@ -131,7 +149,7 @@ class MAHTNetLoss:
         return out['total']
 
     def activation(self, x): return x          # predictions stay logits
-    def decodes(self, x):
+    def decodes(self, x): # [B, K, h, w] heatmap logits
         "Heatmap logits -> keypoints [B,K,2] in input pixels (argmax + DARK)."
         return self.codec.decode(x)[0]
 

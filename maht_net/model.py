@@ -19,7 +19,7 @@ from .codec import HeatmapCodec
 
 # %% auto #0
 __all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG',
-           'PretrainedWeightsError', 'imagenet_weights', 'imagenet_weights_file', 'imagenet_state_dict', 'Backbone',
+           'imagenet_weights', 'imagenet_weights_file', 'PretrainedWeightsError', 'imagenet_state_dict', 'Backbone',
            'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer', 'VertebralAttentionModule',
            'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'ModelConfig', 'MAHTNet', 'create_maht_net',
            'model_summary', 'PlainHeatmapNet', 'plot_heatmaps']
@@ -28,14 +28,38 @@ __all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'IMAGENET_MEAN',
 BACKBONES = ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small')
 IMAGENET_WEIGHTS = dict(efficientnet_v2_s='EfficientNet_V2_S_Weights', resnet18='ResNet18_Weights',
                         mobilenet_v3_small='MobileNet_V3_Small_Weights')   # torchvision's weights enum of each backbone
-_warned_random_init = set()
-
-class PretrainedWeightsError(FileNotFoundError):
-    "ImageNet weights were asked for, but they are not in the torch hub cache and could not be downloaded."
 
 def _check_backbone(name: str) -> str:
     if name not in BACKBONES: raise ValueError(f"backbone must be one of {BACKBONES}, got {name!r}")
     return name
+
+def imagenet_weights(name: str): # a backbone of `BACKBONES`
+    "torchvision's ImageNet weights of backbone `name`: a weights enum member such as `ResNet18_Weights.IMAGENET1K_V1`."
+    return getattr(torchvision.models, IMAGENET_WEIGHTS[_check_backbone(name)]).IMAGENET1K_V1
+
+def imagenet_weights_file(name: str, # a backbone of `BACKBONES`
+                         ) -> Path: # the file torchvision reads, or downloads to
+    "Where torchvision keeps the ImageNet weights of backbone `name`: torch.hub.get_dir()/checkpoints/<URL's file name>."
+    return Path(torch.hub.get_dir())/'checkpoints'/Path(urlparse(imagenet_weights(name).url).path).name
+
+# %% ../nbs/01_model.ipynb #0a87948a
+class PretrainedWeightsError(FileNotFoundError):
+    "ImageNet weights were asked for, but they are not in the torch hub cache and could not be downloaded."
+
+def imagenet_state_dict(name: str, # a backbone of `BACKBONES`
+                       ) -> dict: # parameter name -> tensor, as torchvision's classifier names them
+    """torchvision's ImageNet state dict of backbone `name`, read from the torch hub cache, downloaded only when absent.
+    Raises `PretrainedWeightsError` (one line: the file, where to put it, `--pretrained none`) when it cannot be had."""
+    w, path = imagenet_weights(name), imagenet_weights_file(name)
+    try: return w.get_state_dict(progress=True, check_hash=True, weights_only=True)
+    except Exception as e:
+        if path.is_file(): raise ValueError(f"{path}: cannot be read as the {name} ImageNet weights ({e})") from e
+        raise PretrainedWeightsError(
+            f"{name} ImageNet weights are not in the torch hub cache and could not be downloaded ({type(e).__name__}): "
+            f"place {w.url} at {path}, or train from scratch with --pretrained none") from e
+
+# %% ../nbs/01_model.ipynb #b5097a70
+_warned_random_init = set()
 
 def _split_stages(name: str, m: nn.Module) -> tuple[list[nn.Module], list[int]]:
     "Cut a torchvision classifier into 5 stages with output strides 2, 4, 8, 16, 32; returns stages and channels."
@@ -49,25 +73,6 @@ def _split_stages(name: str, m: nn.Module) -> tuple[list[nn.Module], list[int]]:
         f = m.features
         return [f[0], f[1], nn.Sequential(f[2], f[3]), nn.Sequential(*f[4:9]), nn.Sequential(*f[9:12])], [16, 16, 24, 48, 96]
     _check_backbone(name)
-
-def imagenet_weights(name: str):
-    "torchvision's ImageNet weights of backbone `name`: a weights enum member such as `ResNet18_Weights.IMAGENET1K_V1`."
-    return getattr(torchvision.models, IMAGENET_WEIGHTS[_check_backbone(name)]).IMAGENET1K_V1
-
-def imagenet_weights_file(name: str) -> Path:
-    "Where torchvision keeps the ImageNet weights of backbone `name`: torch.hub.get_dir()/checkpoints/<URL's file name>."
-    return Path(torch.hub.get_dir())/'checkpoints'/Path(urlparse(imagenet_weights(name).url).path).name
-
-def imagenet_state_dict(name: str) -> dict:
-    """torchvision's ImageNet state dict of backbone `name`, read from the torch hub cache, downloaded only when absent.
-    Raises `PretrainedWeightsError` (one line: the file, where to put it, `--pretrained none`) when it cannot be had."""
-    w, path = imagenet_weights(name), imagenet_weights_file(name)
-    try: return w.get_state_dict(progress=True, check_hash=True, weights_only=True)
-    except Exception as e:
-        if path.is_file(): raise ValueError(f"{path}: cannot be read as the {name} ImageNet weights ({e})") from e
-        raise PretrainedWeightsError(
-            f"{name} ImageNet weights are not in the torch hub cache and could not be downloaded ({type(e).__name__}): "
-            f"place {w.url} at {path}, or train from scratch with --pretrained none") from e
 
 def _fit_state_dict(m: nn.Module, stages: nn.Module, sd, source) -> None:
     "Load state dict `sd` (read from `source`) into torchvision model `m`; every tensor of the kept `stages` must be in it."
@@ -93,7 +98,9 @@ class Backbone(nn.Module):
     """A torchvision CNN cut into 5 stages; `forward` returns the 5 feature maps at strides 2, 4, 8, 16, 32.
     `pretrained`: 'imagenet' (torchvision's weights, from the torch hub cache), a local state dict path, or None/'none'."""
     strides = (2, 4, 8, 16, 32)
-    def __init__(self, name: str = 'efficientnet_v2_s', pretrained=None, freeze_stages: int = 0):
+    def __init__(self, name: str = 'efficientnet_v2_s', # one of `BACKBONES`
+                 pretrained=None,            # 'imagenet', a state dict file, 'none'; None: random, with a warning
+                 freeze_stages: int = 0):    # 0-5 stages frozen from the input side (weights and batch norm)
         super().__init__()
         m = getattr(torchvision.models, _check_backbone(name))(weights=None)
         stages, self.channels = _split_stages(name, m)
@@ -109,19 +116,26 @@ class Backbone(nn.Module):
         self.name, self.freeze_stages = name, freeze_stages
         for s in self.stages[:freeze_stages]: s.requires_grad_(False)
 
-    def train(self, mode: bool = True):
+    def train(self, mode: bool = True): # False: eval mode
+        "Set the training mode; frozen stages stay in eval mode."
         super().train(mode)
         for s in self.stages[:self.freeze_stages]: s.eval()   # frozen stages keep their batch-norm statistics
         return self
 
-    def forward(self, x):
+    def forward(self, x): # [B, 3, H, W] normalised images
+        "The 5 feature maps [B, C_i, H/s, W/s] at strides s = 2, 4, 8, 16, 32."
         feats = []
         for s in self.stages:
             x = s(x); feats.append(x)
         return feats
 
 # %% ../nbs/01_model.ipynb #c8bf296a
-def sincos_position_2d(h: int, w: int, dim: int, temperature: float = 10000., device=None, dtype=torch.float32):
+def sincos_position_2d(h: int,                  # token rows
+                       w: int,                  # token columns
+                       dim: int,                # encoding width, divisible by 4
+                       temperature: float = 10000., # base of the geometric frequencies: the slowest is 1/temperature per token
+                       device=None,             # where the encoding is made
+                       dtype=torch.float32):    # its dtype
     "Fixed 2-D sinusoidal encoding of an `h` x `w` token grid, shape [h*w, dim] (row-major, like `flatten(2)`)."
     if dim % 4: raise ValueError(f"positional encoding needs a dimension divisible by 4, got {dim}")
     omega = 1. / temperature ** (torch.arange(dim // 4, device=device, dtype=torch.float32) / (dim // 4))
@@ -132,8 +146,12 @@ def sincos_position_2d(h: int, w: int, dim: int, temperature: float = 10000., de
 
 class TransformerBridge(nn.Module):
     "Pre-LN transformer encoder over the stride-32 tokens; returns the map [B,d,h,w], the tokens and their positions."
-    def __init__(self, in_channels: int, d_model: int = 256, n_layers: int = 4, n_heads: int = 8,
-                 ffn_dim: int = 1024, dropout: float = 0.1):
+    def __init__(self, in_channels: int,   # channels of the backbone's stride-32 features
+                 d_model: int = 256,        # token width
+                 n_layers: int = 4,         # encoder layers
+                 n_heads: int = 8,          # attention heads
+                 ffn_dim: int = 1024,       # feed-forward width
+                 dropout: float = 0.1):     # dropout in the encoder layers
         super().__init__()
         self.proj = nn.Conv2d(in_channels, d_model, 1)
         layer = nn.TransformerEncoderLayer(d_model, n_heads, ffn_dim, dropout, activation='gelu',
@@ -141,7 +159,7 @@ class TransformerBridge(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
 
-    def forward(self, f):
+    def forward(self, f): # [B, in_channels, h, w] stride-32 features
         x = self.proj(f)
         B, d, h, w = x.shape
         pos = sincos_position_2d(h, w, d, device=x.device, dtype=x.dtype)
@@ -151,7 +169,8 @@ class TransformerBridge(nn.Module):
 # %% ../nbs/01_model.ipynb #15e30a01
 class AnatomicalEncoding(nn.Module):
     "Encoding [K, d] of each keypoint's vertebra level, edge, corner and relative height."
-    def __init__(self, view: str, d_model: int):
+    def __init__(self, view: str, # 'AP' (20 corners) or 'LA' (22)
+                 d_model: int):  # encoding width
         super().__init__()
         a = keypoint_anatomy(view)
         for k in ('level', 'edge', 'corner'): self.register_buffer(k, torch.as_tensor(a[k], dtype=torch.long), persistent=False)
@@ -160,12 +179,17 @@ class AnatomicalEncoding(nn.Module):
         self.height_proj = nn.Linear(1, d_model)
 
     def forward(self):
+        "The encoding [K, d_model]."
         return (self.level_emb(self.level) + self.edge_emb(self.edge) + self.corner_emb(self.corner)
                 + self.height_proj(self.rel_height))
 
+# %% ../nbs/01_model.ipynb #97b9998e
 class VAMLayer(nn.Module):
     "Pre-LN decoder layer: cross-attention to the image tokens, self-attention among queries, FFN."
-    def __init__(self, d_model: int, n_heads: int, ffn_dim: int, dropout: float = 0.1):
+    def __init__(self, d_model: int,      # query and token width
+                 n_heads: int,            # attention heads
+                 ffn_dim: int,            # feed-forward width
+                 dropout: float = 0.1):   # dropout after attention and in the FFN
         super().__init__()
         self.cross = nn.MultiheadAttention(d_model, n_heads, dropout=dropout, batch_first=True)
         self.self_attn = nn.MultiheadAttention(d_model, n_heads, dropout=dropout, batch_first=True)
@@ -173,17 +197,26 @@ class VAMLayer(nn.Module):
         self.n1, self.n2, self.n3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, q, q_pos, memory, mem_pos):
+    def forward(self, q,      # [B, K, d] queries
+                q_pos,          # [1, K, d] their anatomical encoding
+                memory,         # [B, N, d] image tokens of the bridge
+                mem_pos):       # [N, d] the tokens' 2-D positions
+        "The refined queries [B, K, d]."
         h = self.n1(q)
         q = q + self.drop(self.cross(h + q_pos, memory + mem_pos, memory, need_weights=False)[0])
         h = self.n2(q)
         q = q + self.drop(self.self_attn(h + q_pos, h + q_pos, h, need_weights=False)[0])
         return q + self.drop(self.ffn(self.n3(q)))
 
+# %% ../nbs/01_model.ipynb #56d31174
 class VertebralAttentionModule(nn.Module):
     "K anatomical queries refined by `n_layers` VAM layers against the bridge tokens; returns [B, K, d]."
-    def __init__(self, view: str, d_model: int = 256, n_layers: int = 3, n_heads: int = 8,
-                 ffn_dim: int = 1024, dropout: float = 0.1):
+    def __init__(self, view: str,           # 'AP' (20 queries) or 'LA' (22)
+                 d_model: int = 256,        # query width, the bridge's
+                 n_layers: int = 3,         # `VAMLayer`s
+                 n_heads: int = 8,          # attention heads
+                 ffn_dim: int = 1024,       # feed-forward width
+                 dropout: float = 0.1):     # dropout in the layers
         super().__init__()
         self.view, self.n_queries = check_view(view), n_keypoints(view)
         self.queries = nn.Parameter(torch.randn(self.n_queries, d_model) * 0.02)
@@ -191,22 +224,30 @@ class VertebralAttentionModule(nn.Module):
         self.layers = nn.ModuleList(VAMLayer(d_model, n_heads, ffn_dim, dropout) for _ in range(n_layers))
         self.norm = nn.LayerNorm(d_model)
 
-    def forward(self, memory, mem_pos):
+    def forward(self, memory, # [B, N, d] image tokens of the bridge
+                mem_pos):       # [N, d] their 2-D positions
         anat = self.anatomy()[None]
         q = (self.queries[None] + anat).expand(memory.shape[0], -1, -1)
         for layer in self.layers: q = layer(q, anat, memory, mem_pos)
         return self.norm(q)
 
 # %% ../nbs/01_model.ipynb #592b5e6c
-def conv_bn_relu(c_in: int, c_out: int, k: int = 3) -> nn.Sequential:
+def conv_bn_relu(c_in: int,    # input channels
+                 c_out: int,   # output channels
+                 k: int = 3,   # kernel size (odd; the padding keeps the size)
+                ) -> nn.Sequential: # conv, batch norm, ReLU
+    "A k x k convolution without bias, batch norm and ReLU."
     return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 DECODER_CHANNELS = {16: 128, 8: 96, 4: 64, 2: 48, 1: 32}   # channels of the decoder stage at each stride
 
 class PixelDecoder(nn.Module):
     "Top-down decoder from the bridge map (stride 32) to a per-pixel embedding at `stride`, with backbone skips."
-    def __init__(self, skip_channels: list[int], d_model: int, stride: int = 4, embed_dim: int = 64,
-                 channels: dict | None = None):
+    def __init__(self, skip_channels: list[int], # channels of the backbone's features at strides 2, 4, 8, 16 (, 32)
+                 d_model: int,              # channels of the bridge map
+                 stride: int = 4,           # the embedding's stride, input pixels per pixel: 1, 2, 4, 8 or 16
+                 embed_dim: int = 64,       # channels of the pixel embedding
+                 channels: dict | None = None): # {stride: channels} of the stages, over `DECODER_CHANNELS`
         super().__init__()
         if stride not in (1, 2, 4, 8, 16): raise ValueError(f"heatmap stride must be 1, 2, 4, 8 or 16, got {stride}")
         ch = {**DECODER_CHANNELS, **(channels or {})}
@@ -219,28 +260,38 @@ class PixelDecoder(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         self.embed = nn.Conv2d(c_prev, embed_dim, 1)
 
-    def forward(self, x, skips: dict):
+    def forward(self, x,      # [B, d_model, H/32, W/32] the bridge map
+                skips: dict):   # {stride: [B, C, H/stride, W/stride]}: backbone features, the image at 1
+        "The pixel embedding [B, embed_dim, H/stride, W/stride]."
         for s, block in zip(self.scales, self.blocks):
             x = F.interpolate(x, scale_factor=2., mode='bilinear', align_corners=False)
             x = block(torch.cat([x, skips[s]], dim=1))
         return self.embed(x)
 
+# %% ../nbs/01_model.ipynb #2b157b19
 class MLP(nn.Sequential):
-    def __init__(self, c_in: int, c_hidden: int, c_out: int, n_layers: int = 3):
+    "`n_layers` linear layers with ReLU between them."
+    def __init__(self, c_in: int,         # input width
+                 c_hidden: int,           # hidden width
+                 c_out: int,              # output width
+                 n_layers: int = 3):      # linear layers
         dims = [c_in] + [c_hidden] * (n_layers - 1)
         super().__init__(*[m for a, b in zip(dims[:-1], dims[1:]) for m in (nn.Linear(a, b), nn.ReLU(inplace=True))],
                          nn.Linear(dims[-1], c_out))
 
 class QueryHeatmapHead(nn.Module):
     "heatmap k = <MLP(query k), pixel embedding> + bias(query k): each query owns its heatmap; returns logits."
-    def __init__(self, d_model: int, embed_dim: int, prior: float = 0.01):
+    def __init__(self, d_model: int,      # query width
+                 embed_dim: int,          # channels of the pixel embedding
+                 prior: float = 0.01):    # probability the untrained heatmaps start at
         super().__init__()
         self.kernel = MLP(d_model, d_model, embed_dim)
         self.bias = nn.Linear(d_model, 1)
         nn.init.zeros_(self.bias.weight); nn.init.constant_(self.bias.bias, -math.log((1 - prior) / prior))
         self.scale = embed_dim ** -0.5
 
-    def forward(self, queries, pixels):
+    def forward(self, queries, # [B, K, d_model] from the VAM
+                pixels):         # [B, embed_dim, h, w] pixel embedding
         "queries [B, K, d], pixels [B, E, h, w] -> heatmap logits [B, K, h, w]."
         return (torch.einsum('bke,behw->bkhw', self.kernel(queries), pixels) * self.scale
                 + self.bias(queries)[..., None])
@@ -266,12 +317,20 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 class MAHTNet(nn.Module):
     "MAHT-Net: images [B,C,H,W] in [0,1] -> heatmap logits [B,K,H/stride,W/stride]."
-    def __init__(self, view: str = 'AP', backbone: str = ModelConfig.backbone, pretrained=None,
-                 freeze_stages: int = ModelConfig.freeze_stages, stride: int = ModelConfig.stride,
-                 d_model: int = ModelConfig.d_model, bridge_layers: int = ModelConfig.bridge_layers,
-                 vam_layers: int = ModelConfig.vam_layers, n_heads: int = ModelConfig.n_heads,
-                 ffn_dim: int = ModelConfig.ffn_dim, embed_dim: int = 64, decoder_channels: dict | None = None,
-                 dropout: float = ModelConfig.dropout, heatmap_sigma: float = ModelConfig.heatmap_sigma):
+    def __init__(self, view: str = 'AP',                       # 'AP' (20 corners) or 'LA' (22)
+                 backbone: str = ModelConfig.backbone,         # efficientnet_v2_s, resnet18 or mobilenet_v3_small
+                 pretrained=None,                              # 'imagenet', a state dict file, 'none'; None: random
+                 freeze_stages: int = ModelConfig.freeze_stages,   # backbone stages frozen, from the input side
+                 stride: int = ModelConfig.stride,             # input pixels per heatmap pixel: 1, 2, 4, 8 or 16
+                 d_model: int = ModelConfig.d_model,           # width of the bridge and the queries
+                 bridge_layers: int = ModelConfig.bridge_layers,   # transformer encoder layers
+                 vam_layers: int = ModelConfig.vam_layers,     # vertebral attention layers
+                 n_heads: int = ModelConfig.n_heads,           # attention heads
+                 ffn_dim: int = ModelConfig.ffn_dim,           # feed-forward width
+                 embed_dim: int = 64,                          # channels of the pixel embedding
+                 decoder_channels: dict | None = None,         # {stride: channels} over `DECODER_CHANNELS`
+                 dropout: float = ModelConfig.dropout,         # dropout in the transformer layers
+                 heatmap_sigma: float = ModelConfig.heatmap_sigma):   # the target Gaussian's width, input pixels
         super().__init__()
         self.view, self.stride, self.n_keypoints = check_view(view), stride, n_keypoints(view)
         self.codec = HeatmapCodec(stride, heatmap_sigma)      # how its heatmaps encode corners
@@ -287,7 +346,8 @@ class MAHTNet(nn.Module):
         self.decoder = PixelDecoder(self.backbone.channels, d_model, stride, embed_dim, decoder_channels)
         self.head = QueryHeatmapHead(d_model, embed_dim)
 
-    def normalise(self, x):
+    def normalise(self, x): # [B, 1 or 3, H, W] in [0, 1], H and W divisible by 32
+        "Three ImageNet-normalised channels; wrong shapes are refused."
         if x.ndim != 4 or x.shape[1] not in (1, 3):
             raise ValueError(f"MAHTNet expects images [B, 1 or 3, H, W], got shape {tuple(x.shape)}")
         if x.shape[-2] % 32 or x.shape[-1] % 32:
@@ -296,7 +356,8 @@ class MAHTNet(nn.Module):
         if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
         return (x - self.mean) / self.std
 
-    def forward(self, x):
+    def forward(self, x): # [B, 1 or 3, H, W] in [0, 1], H and W divisible by 32
+        "Heatmap logits [B, K, H/stride, W/stride]."
         x = self.normalise(x)
         feats = self.backbone(x)
         fmap, tokens, pos = self.bridge(feats[-1])
@@ -304,7 +365,9 @@ class MAHTNet(nn.Module):
         pixels = self.decoder(fmap, {1: x, 2: feats[0], 4: feats[1], 8: feats[2], 16: feats[3]})
         return self.head(queries, pixels)
 
-def create_maht_net(view: str = 'AP', **config) -> MAHTNet:
+def create_maht_net(view: str = 'AP', # 'AP' (20 keypoints) or 'LA' (22)
+                    **config,          # `MAHTNet`'s settings (`model.config` gives them back)
+                   ) -> MAHTNet: # untrained unless `pretrained` says otherwise, in training mode
     """Build MAHT-Net for a view ('AP': 20 keypoints, 'LA': 22). Config keys: backbone ('efficientnet_v2_s',
     'resnet18', 'mobilenet_v3_small'), pretrained ('imagenet': torchvision's weights from the torch hub cache;
     'none' or None: random initialisation; or a path to a local state dict), freeze_stages, stride (1, 2, 4), d_model,
@@ -312,7 +375,9 @@ def create_maht_net(view: str = 'AP', **config) -> MAHTNet:
     return MAHTNet(view, **config)
 
 # %% ../nbs/01_model.ipynb #8d3a8b82
-def model_summary(model: MAHTNet, image_size=512, batch: int = 1):
+def model_summary(model: MAHTNet,   # the model (or `PlainHeatmapNet`)
+                  image_size=512,   # input size in pixels: an int or (height, width)
+                  batch: int = 1):  # images in the dummy batch
     "Table (DataFrame) of parameters (total, trainable) and output shape of each part of `model` for one forward pass."
     import pandas as pd
     h, w = (image_size, image_size) if isinstance(image_size, int) else image_size
@@ -344,7 +409,9 @@ LIGHT_CONFIG = dict(backbone='mobilenet_v3_small', d_model=128, bridge_layers=2,
 # %% ../nbs/01_model.ipynb #98da7fc6
 class PlainHeatmapNet(MAHTNet):
     "MAHT-Net without its transformer bridge and vertebral queries: backbone, pixel decoder, 1x1 convolution to K heatmaps."
-    def __init__(self, view: str = 'AP', prior: float = 0.01, **config):
+    def __init__(self, view: str = 'AP',  # 'AP' or 'LA'
+                 prior: float = 0.01,     # probability the untrained heatmaps start at
+                 **config):               # `MAHTNet`'s settings (the bridge and VAM ones are unused)
         super().__init__(view, **config)
         del self.bridge, self.vam, self.head
         self.proj = nn.Conv2d(self.backbone.channels[-1], self.config['d_model'], 1)
@@ -352,17 +419,23 @@ class PlainHeatmapNet(MAHTNet):
         nn.init.normal_(self.head.weight, std=0.01); nn.init.constant_(self.head.bias, -math.log((1 - prior) / prior))
         self.config['head'] = 'plain'
 
-    def forward(self, x):
+    def forward(self, x): # [B, 1 or 3, H, W] in [0, 1], H and W divisible by 32
         x = self.normalise(x)
         feats = self.backbone(x)
         pixels = self.decoder(self.proj(feats[-1]), {1: x, 2: feats[0], 4: feats[1], 8: feats[2], 16: feats[3]})
         return self.head(pixels)
 
 # %% ../nbs/01_model.ipynb #834fc366
-def plot_heatmaps(image, heatmaps, keypoints=None, truth=None, show=(0, 1), stride: int | None = None,
-                  logits: bool = True, names=None, title: str = ''):
-    """Figure: `image` [H,W] (or [1,H,W]) under the max over `heatmaps` [K,h,w], with `keypoints` (x) and `truth` (o)
-    [K,2] in input pixels, then the single heatmaps listed in `show`. Returns the Figure."""
+def plot_heatmaps(image,            # [H, W] or [1, H, W] the input image
+                  heatmaps,         # [K, h, w] of that image
+                  keypoints=None,   # [K, 2] decoded corners (drawn as x), input pixels
+                  truth=None,       # [K, 2] true corners (drawn as o), input pixels
+                  show=(0, 1),      # the keypoints whose single heatmaps are drawn too
+                  stride: int | None = None, # input pixels per heatmap pixel; None: from the shapes
+                  logits: bool = True,       # the maps are logits; False: probabilities
+                  names=None,       # K keypoint names for the titles; None: numbers
+                  title: str = ''): # the first panel's title
+    "Figure: the image under the max over its heatmaps with decoded and true corners, then the heatmaps in `show`."
     import matplotlib.pyplot as plt
     img = torch.as_tensor(image).detach().float().cpu().squeeze()
     hm = torch.as_tensor(heatmaps).detach().float().cpu()
