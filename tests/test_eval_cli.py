@@ -1,0 +1,97 @@
+"""`maht_eval` as users run it: in its own process on a run's checkpoint, with its options, from another folder, on a data
+folder that changed since training, and the one-line errors of every mistake."""
+import json, os, shutil, warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import command, run, tiny, exit_message
+
+
+def strict_json(path):
+    "Read a JSON file, refusing the NaN and Infinity that Python's json writes by default."
+    return json.loads(Path(path).read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{path}: {c}")))
+
+
+@pytest.fixture(scope='module')
+def la_run(synthetic_data, tmp_path_factory) -> Path:
+    "The folder of a finished one-epoch LA run of the tiny preset."
+    from maht_net.train import train
+    return train(tiny(synthetic_data, tmp_path_factory.mktemp('runs'), 'la', view='LA', epochs=1), quiet=True,
+                 progress=False).state.run_dir
+
+
+def test_maht_eval_reports_what_evaluate_checkpoint_finds(ap_run, tmp_path):
+    from maht_net.evaluate import evaluate_checkpoint, REPORT_FIGURES, png_is_blank
+    r = run(command('maht_eval'), '--checkpoint', ap_run/'best.pth', '--split', 'all', '--out', tmp_path/'eval', '--device', 'cpu')
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith('SYNTHETIC data') and 'default 0.2 mm/px' in r.stdout, r.stdout
+    ev = evaluate_checkpoint(ap_run/'best.pth', split='all', device='cpu', log=None)
+    mj = strict_json(tmp_path/'eval'/'metrics.json')
+    assert abs(mj['mean_radial_error_px'] - ev.err_px.mean()) < 1e-4 and abs(mj['mean_radial_error_mm'] - ev.err_mm.mean()) < 1e-4
+    f = mj['films_all_edges_identified']
+    assert (f"level identification: {mj['level_identification_pct']:.1f}% of edges ({f['identified']} of {len(ev)} films with "
+            f"every edge on its own level); VerSe vertebra identification: {mj['vertebra_identification_pct']:.1f}%") in r.stdout
+    assert [n for n in REPORT_FIGURES if png_is_blank(tmp_path/'eval'/f'{n}.png')] == []
+    report = (tmp_path/'eval'/'report.md').read_text()
+    assert '(SYNTHETIC data)' in report and '## Level identification' in report
+    assert ev.meta['data']['same_as_training'] is True                       # the run's own data, unchanged
+
+
+def test_spacing_file_threshold_and_flip_averaging(la_run, capsys):
+    from maht_net.evaluate import maht_eval, evaluate_checkpoint
+    ev = evaluate_checkpoint(la_run/'best.pth', split='val', device='cpu', log=None)
+    spacing = la_run/'spacing.csv'
+    spacing.write_text(''.join(f"{s},0.25\n" for s in ev.stems))
+    maht_eval(['--checkpoint', str(la_run/'best.pth'), '--split', 'val', '--spacing', str(spacing), '--slip-threshold', '7.5',
+               '--tta', '--no-plots', '--device', 'cpu'])
+    out = capsys.readouterr().out
+    mj = strict_json(la_run/'eval_val'/'metrics.json')                      # the default folder: beside the checkpoint
+    assert mj['films'] == len(ev) and mj['clinical']['slip_threshold_pct'] == 7.5 and 'spacing.csv' in mj['spacing']['source']
+    assert abs(mj['mean_radial_error_mm'] - mj['mean_radial_error_px'] * 0.25) < 1e-9
+    assert 'ignored for LA' in out and 'slip call at 7.50% (7.5% (given))' in out, out
+
+
+def test_mistakes_end_in_one_line(ap_run, tmp_path):
+    from maht_net.evaluate import maht_eval
+    (tmp_path/'empty'/'AP').mkdir(parents=True); (tmp_path/'neither').mkdir()
+    ck = ap_run/'best.pth'
+    for args, msg in [(('--checkpoint', tmp_path/'nope.pth'), f"maht_eval: error: {tmp_path/'nope.pth'}: no such checkpoint"),
+                      (('--checkpoint', ck, '--data-dir', tmp_path/'nowhere'), f"{tmp_path/'nowhere'}: no such data directory"),
+                      (('--checkpoint', ck, '--data-dir', tmp_path/'neither'), 'has neither an AP/ nor an LA/ folder'),
+                      (('--checkpoint', ck, '--data-dir', tmp_path/'empty'), 'no usable AP images in the test split'),
+                      (('--checkpoint', ck, '--split', 'all', '--spacing', '-1'), 'spacing must be a positive number')]:
+        m = exit_message(maht_eval, *args, '--out', tmp_path/'out')
+        assert m.startswith('maht_eval: error: ') and msg in m and len(m.splitlines()) == 1, (args, m)
+
+
+def test_a_checkpoint_is_enough_from_anywhere_and_says_when_its_films_changed(synthetic_data, tmp_path, capsys):
+    from maht_net.train import train
+    from maht_net.config import load_checkpoint
+    from maht_net.evaluate import evaluate_checkpoint, maht_eval
+    shutil.copytree(synthetic_data, tmp_path/'synth')
+    here = Path.cwd(); os.chdir(tmp_path)
+    try: train(tiny('synth', 'runs', 'relative', epochs=1), quiet=True, progress=False)   # a relative data folder
+    finally: os.chdir(here)
+    rel = tmp_path/'runs'/'relative'
+    (tmp_path/'elsewhere').mkdir()
+    r = run(command('maht_eval'), '--checkpoint', rel/'best.pth', '--split', 'all', '--no-plots', '--device', 'cpu',
+            cwd=tmp_path/'elsewhere')
+    assert r.returncode == 0, r.stdout + r.stderr
+    n = len(list((synthetic_data/'AP').glob('*.csv')))
+    assert r.stdout.startswith(f"SYNTHETIC data: {(tmp_path/'synth').resolve()}, AP view, split all, {n} films"), r.stdout
+    kept = load_checkpoint(rel/'best.pth')['meta']['data']['slip_threshold']
+    assert f"at {100 * kept['value']:.2f}% ({kept['source']} (kept in" in r.stdout, r.stdout
+    for f in sorted((tmp_path/'synth'/'AP').glob('*'))[:2]: f.unlink()          # one patient's film and CSV are gone
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        ev = evaluate_checkpoint(rel/'best.pth', split='val', log=None)
+    assert ev.meta['data']['same_as_training'] is False
+    msgs = [str(w.message) for w in caught if 'not the films' in str(w.message)]
+    assert len(msgs) == 1 and str(tmp_path/'synth') in msgs[0], msgs
+    bad = sorted((tmp_path/'synth'/'AP').glob('*.csv'))[3]; bad.write_text('1,2,3\n')   # every film left out is named
+    maht_eval(['--checkpoint', str(rel/'best.pth'), '--split', 'all', '--no-plots', '--out', str(tmp_path/'broken')])
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == ['AP: 1 of 13 films left out:', f"  {bad}: row 1 (line 1) has 3 columns, expected 5 (x1,y1,x2,y2,label)"], out
+    assert [Path(x['file']).stem for x in strict_json(tmp_path/'broken'/'metrics.json')['data']['left_out']] == [bad.stem]
