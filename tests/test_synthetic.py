@@ -19,3 +19,26 @@ def test_maht_synth_refuses_an_unknown_difficulty(tmp_path):
     assert r.returncode == 1 and r.stderr.strip().splitlines() == [
         "maht_synth: error: difficulty must be one of ('default', 'hard'), got 'extreme'"], r.stderr
     assert not (tmp_path/'x'/'AP').exists() or not any((tmp_path/'x'/'AP').iterdir())
+
+
+def test_maht_synth_writes_a_default_set_and_its_gallery(tmp_path):
+    import cv2
+    from maht_net.synthetic import dataset_summary
+    out = tmp_path/'cli'
+    r = run(command('maht_synth'), '--out', out, '--patients', '3', '--seed', '5', '--max-size', '256', '--show')
+    assert r.returncode == 0 and str(out) not in r.stderr, r.stderr[-2000:]
+    assert 'SYNTHETIC dataset: 3 AP + 3 LA films' in r.stdout and 'gallery:' in r.stdout and str(out.resolve()) in r.stdout
+    g = cv2.imread(str(out/'gallery.png'), cv2.IMREAD_GRAYSCALE)
+    assert g is not None and g.std() > 20                                  # not blank
+    assert dataset_summary(out)['films'] == {'AP': 3, 'LA': 3}
+
+
+def test_two_processes_asking_for_the_cached_set_get_one_folder_generated_once(tmp_path):
+    import subprocess, sys
+    from pathlib import Path
+    code = f"from maht_net.synthetic import synthetic_root; print(synthetic_root(3, seed=9, max_size=200, cache_dir={str(tmp_path)!r}))"
+    procs = [subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0].strip() for p in procs]
+    assert outs[0] == outs[1] and (Path(outs[0])/'.complete').exists(), outs
+    assert len(list(Path(outs[0]).glob('*/*.jpg'))) == 6
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith('.lock')] == [Path(outs[0]).name]
