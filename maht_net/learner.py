@@ -28,23 +28,35 @@ from fastai.optimizer import OptimWrapper
 from fastai.callback.training import GradientClip
 
 # %% auto #0
-__all__ = ['LOSS_KEYS', 'NO_DECAY_MODULES', 'scheduled_lr', 'WarmupCosine', 'decoded', 'MeanRadialError', 'LevelIdentification',
+__all__ = ['NO_DECAY_MODULES', 'LOSS_KEYS', 'scheduled_lr', 'WarmupCosine', 'decoded', 'MeanRadialError', 'LevelIdentification',
            'LossComponent', 'data_record', 'describe_start', 'MAHTLearner', 'KeypointLoss', 'make_loss', 'decay_groups',
-           'maht_learner', 'use_amp', 'world_size', 'rank', 'all_min', 'all_mean', 'process_device', 'distributed',
+           'use_amp', 'maht_learner', 'world_size', 'rank', 'all_min', 'all_mean', 'process_device', 'distributed',
            'predict_batch', 'show_predictions', 'device_benchmark', 'device_memory_gb', 'maht_check_device']
 
 # %% ../nbs/03_learner.ipynb #b6f7317c
-def scheduled_lr(it: int, total: int, warmup: int, lr: float, min_lr: float) -> float:
+def scheduled_lr(it: int,        # global batch position, from 0
+                 total: int,     # batches in the whole run
+                 warmup: int,    # batches of linear warmup
+                 lr: float,      # peak learning rate, reached at the end of the warmup
+                 min_lr: float,  # learning rate at the end of the cosine
+                ) -> float:      # the learning rate of batch `it`
     "Learning rate at batch `it` of `total`: linear warmup over `warmup` batches to `lr`, then cosine to `min_lr`."
     if it < warmup: return lr * (it + 1) / warmup
     p = min(1.0, (it - warmup) / max(1, total - 1 - warmup))
     return min_lr + (lr - min_lr) * 0.5 * (1 + math.cos(math.pi * p))
 
+# %% ../nbs/03_learner.ipynb #b5c4b798
 class WarmupCosine(Callback):
     """Set the learning rate before every training batch from the global batch position `it` (kept across resumes).
     It stands aside while fastai's own schedules run (`lr_find`, `fit_one_cycle`, `fit_flat_cos`), still counting."""
     order = 5
-    def __init__(self, epochs: int, warmup_epochs: int, lr: float, min_lr: float, it: int = 0):
+    def __init__(self,
+                 epochs: int,         # epochs of the whole run
+                 warmup_epochs: int,  # epochs of linear warmup
+                 lr: float,           # peak learning rate
+                 min_lr: float,       # learning rate at the end of the cosine
+                 it: int = 0,         # batches already trained (a resumed run's position)
+                ):
         self.epochs, self.warmup_epochs, self.lr, self.min_lr, self.it = epochs, warmup_epochs, lr, min_lr, it
         self.lrs, self.active, self.counting = [], True, True
     def before_fit(self):
@@ -59,18 +71,24 @@ class WarmupCosine(Callback):
         if self.training and self.counting: self.it += 1
 
 # %% ../nbs/03_learner.ipynb #d364340b
-def decoded(learn, codec: HeatmapCodec) -> torch.Tensor:
-    "Keypoints [B, K, 2] (input pixels) decoded from the Learner's current predictions, once per batch for every metric."
+def decoded(learn,               # the Learner, after a batch's predictions
+            codec: HeatmapCodec, # the codec that decodes its heatmaps
+           ) -> torch.Tensor:    # keypoints [B, K, 2] in input pixels
+    "Keypoints decoded from the Learner's current predictions, once per batch for every metric."
     if getattr(learn, '_decoded_for', None) is not learn.pred:
         learn._decoded_for, learn._decoded = learn.pred, codec.decode(learn.pred.detach().float())[0]
     return learn._decoded
 
+# %% ../nbs/03_learner.ipynb #19a44a95
 class MeanRadialError(Metric):
     "Mean radial error of the decoded keypoints over all visible keypoints, in input pixels or in mm."
-    def __init__(self, unit: str = 'px', codec: HeatmapCodec | None = None):
+    def __init__(self,
+                 unit: str = 'px',                  # 'px' (input pixels) or 'mm'
+                 codec: HeatmapCodec | None = None, # decodes the heatmaps (default: `HeatmapCodec()`)
+                ):
         self.unit, self.codec = unit, codec or HeatmapCodec()
     def reset(self): self.total, self.count = 0., 0
-    def accumulate(self, learn):
+    def accumulate(self, learn):  # the Learner, after a validation batch
         kps, mm = learn.yb[0], learn.yb[1]
         hw = learn.xb[0].shape[-2:]
         err = radial_error(decoded(learn, self.codec), kps)
@@ -82,11 +100,15 @@ class MeanRadialError(Metric):
     @property
     def name(self): return f"mre_{self.unit}"
 
+# %% ../nbs/03_learner.ipynb #c5503f07
 class LevelIdentification(Metric):
     "Percentage of validation edges on their own level (`edges_identified`): the level jumps a mean error hides."
-    def __init__(self, codec: HeatmapCodec | None = None): self.codec = codec or HeatmapCodec()
+    def __init__(self,
+                 codec: HeatmapCodec | None = None, # decodes the heatmaps (default: `HeatmapCodec()`)
+                ):
+        self.codec = codec or HeatmapCodec()
     def reset(self): self.ok, self.count = 0, 0
-    def accumulate(self, learn):
+    def accumulate(self, learn):  # the Learner, after a validation batch
         ok = edges_identified(decoded(learn, self.codec).cpu().numpy(), learn.yb[0].detach().float().cpu().numpy())
         self.ok += int(ok.sum()); self.count += ok.size
     @property
@@ -94,11 +116,15 @@ class LevelIdentification(Metric):
     @property
     def name(self): return 'level_id'
 
+# %% ../nbs/03_learner.ipynb #654890b3
 class LossComponent(Metric):
     "Batch-size weighted mean of one component of the loss over the validation set."
-    def __init__(self, key: str): self.key = key
+    def __init__(self,
+                 key: str, # the component: 'focal', 'offset' or 'anatomical'
+                ):
+        self.key = key
     def reset(self): self.total, self.count = 0., 0
-    def accumulate(self, learn):
+    def accumulate(self, learn):  # the Learner, after a validation batch
         bs = learn.xb[0].shape[0]
         self.total += float(learn.loss_func.components[self.key]) * bs; self.count += bs
     @property
@@ -107,7 +133,9 @@ class LossComponent(Metric):
     def name(self): return self.key
 
 # %% ../nbs/03_learner.ipynb #02e2aca6
-def data_record(dls, config: TrainConfig) -> dict:
+def data_record(dls,                 # the run's `spine_dataloaders`
+                config: TrainConfig, # its view and seed select the training split
+               ) -> dict:            # root, synthetic, fingerprint, left_out and slip_threshold
     """What a run trains on, for its checkpoints and `data.json`: the dataset folder (absolute), whether it is synthetic,
     the fingerprint of its training and validation films, the films the scan left out, and the slip call threshold
     fitted on the true corners of the training split."""
@@ -117,60 +145,91 @@ def data_record(dls, config: TrainConfig) -> dict:
                 left_out=[dict(file=str(p), problem=m) for p, m in getattr(dls, 'problems', [])],
                 slip_threshold=dict(value=t, source=src))
 
-def describe_start(config: TrainConfig) -> str:
+# %% ../nbs/03_learner.ipynb #f7c57812
+def describe_start(config: TrainConfig, # its backbone and `pretrained` ('imagenet', 'none' or a weights file)
+                  ) -> str:             # one line, e.g. 'resnet18 from random initialisation (--pretrained none)'
     "Where the backbone's weights came from, in words (for the run summary and the checkpoint)."
     p = config.pretrained
     if p is None or str(p).lower() == 'none': return f"{config.backbone} from random initialisation (--pretrained none)"
     if str(p).lower() == 'imagenet': return f"{config.backbone} ImageNet weights ({imagenet_weights_file(config.backbone)})"
     return f"{config.backbone} weights from {Path(p).resolve()}"
 
+# %% ../nbs/03_learner.ipynb #bc7d7e7c
 class MAHTLearner(Learner):
     "fastai's `Learner` for MAHT-Net: it keeps its run's config and data record, and `predict` reads a whole film."
     config: TrainConfig
     meta: dict
 
-    def predict(self, item, threshold: float | None = None, tta: bool = False) -> FilmPrediction:
-        """Corners of one film (a path or an image array) in the film's own pixels, their confidences and slip calls
-        (at `threshold`, else the one fitted on this Learner's training split); `tta` averages with the mirrored film."""
+    def predict(self,
+                item,                           # a film: an image path or an image array
+                threshold: float | None = None, # slip call threshold (default: the one fitted on the training split)
+                tta: bool = False,              # average with the prediction on the mirrored film (AP only)
+               ) -> FilmPrediction:             # corners in the film's own pixels, their confidences and slip calls
+        "Corners of one film in the film's own pixels, with their confidences and slip calls."
         was_training = self.model.training
         try: return Predictor(self.model, self.config, self.dls.device, tta=tta, meta=self.meta).predict_film(item, threshold)
         finally: self.model.train(was_training)
 
-    def film_pixels(self, xy, ds_idx: int = 1) -> np.ndarray:
-        "Keypoints [N, K, 2] in input pixels of the first N films of `dls[ds_idx]` (as `get_preds` orders them) -> the films' own pixels."
+    def film_pixels(self,
+                    xy,              # [N, K, 2] keypoints in input pixels of the first N films (as `get_preds` orders them)
+                    ds_idx: int = 1, # which `dls[ds_idx]` they come from: 0 training, 1 validation
+                   ) -> np.ndarray:  # [N, K, 2] keypoints in the films' own pixels
+        "Keypoints in input pixels -> the films' own pixels, through each film's letterbox."
         xy = xy.detach().cpu().numpy() if isinstance(xy, torch.Tensor) else np.asarray(xy)
         return invert_letterboxes(xy, self.dls[ds_idx].dataset.letterboxes[:len(xy)])
-
 
 # %% ../nbs/03_learner.ipynb #640b747a
 class KeypointLoss:
     "`MAHTNetLoss` as a fastai loss function of (predictions, keypoints, mm per pixel): returns the scalar total."
-    def __init__(self, loss: MAHTNetLoss): self.loss = loss
+    def __init__(self,
+                 loss: MAHTNetLoss, # the loss it wraps
+                ):
+        self.loss = loss
     def __call__(self, pred, kps, *_): return self.loss(pred, kps)
-    def activation(self, x): return self.loss.activation(x)
-    def decodes(self, x): return self.loss.decodes(x)
+    def activation(self, x): return self.loss.activation(x)  # heatmap logits [B, K, h, w]
+    def decodes(self, x): return self.loss.decodes(x)        # activated heatmaps [B, K, h, w]
     @property
     def components(self) -> dict: return self.loss.components
 
-def make_loss(config: TrainConfig) -> KeypointLoss:
+# %% ../nbs/03_learner.ipynb #51fb32a5
+def make_loss(config: TrainConfig, # loss weights, heatmap codec and anatomical margin
+             ) -> KeypointLoss: # a fastai loss function of (predictions, keypoints, mm per pixel)
     "The training loss for a config."
     return KeypointLoss(MAHTNetLoss(heatmap_weight=config.heatmap_weight, offset_weight=config.offset_weight,
                                     anatomical_weight=config.anatomical_weight, codec=HeatmapCodec.from_config(config),
                                     margin=config.anatomical_margin))
 
-LOSS_KEYS = ('focal', 'offset', 'anatomical')
+# %% ../nbs/03_learner.ipynb #4e993c4c
 NO_DECAY_MODULES = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm, nn.Embedding, AnatomicalEncoding)
 
-def decay_groups(model) -> list[list]:
-    """The trainable parameters in two groups: [weights that take weight decay, those that never do]. Norms, biases,
-    embeddings, the anatomical encoding and the vertebral queries keep their scale: decay would only shrink them."""
+def decay_groups(model, # a MAHT-Net
+                ) -> list[list]: # [parameters that decay, parameters that never do]
+    """The trainable parameters in two groups. Norms, biases, embeddings, the anatomical encoding and the vertebral
+    queries keep their scale: decay would only shrink them."""
     spared = {id(p) for m in model.modules() if isinstance(m, NO_DECAY_MODULES) for p in m.parameters()}
     groups = [[], []]
     for n, p in model.named_parameters():
         if p.requires_grad: groups[id(p) in spared or p.ndim <= 1 or n.endswith('queries')].append(p)
     return groups
 
-def maht_learner(dls, config: TrainConfig, model=None, cbs=None, path=None) -> MAHTLearner:
+# %% ../nbs/03_learner.ipynb #ec5d052e
+def use_amp(config: TrainConfig, # its `amp`: True, False or None (on for CUDA)
+            device,              # the device the run trains on
+           ) -> bool:            # whether the run trains with AMP
+    "AMP on CUDA only: `config.amp` None means on for CUDA; asking for it elsewhere is an error."
+    cuda = torch.device(device).type == 'cuda'
+    if config.amp and not cuda: raise ValueError(f"--amp needs a CUDA device; this run is on {device} (MPS and CPU train in float32)")
+    return cuda if config.amp is None else bool(config.amp)
+
+# %% ../nbs/03_learner.ipynb #e0123ac1
+LOSS_KEYS = ('focal', 'offset', 'anatomical')
+
+def maht_learner(dls,                 # DataLoaders of (images, keypoints, mm per pixel), e.g. `spine_dataloaders`
+                 config: TrainConfig, # optimiser, loss, clipping, AMP; kept as `learn.config`
+                 model=None,          # a MAHT-Net (default: a new one of `config`)
+                 cbs=None,            # more callbacks
+                 path=None,           # folder of saved models (default: the run folder of `config`)
+                ) -> MAHTLearner:     # with `config` and `meta`; the run folder is written by `run_callbacks`
     """A fastai Learner for MAHT-Net on `dls` with the optimiser, loss, metrics and (on CUDA, when asked) AMP of `config`.
     It keeps `config` and what it trains on (`meta`: the backbone's start, the data record with the slip threshold)."""
     model = model if model is not None else create_maht_net(**config.model_config())
@@ -186,36 +245,26 @@ def maht_learner(dls, config: TrainConfig, model=None, cbs=None, path=None) -> M
     if use_amp(config, dls.device): learn.to_fp16()
     return learn
 
-def use_amp(config: TrainConfig, device) -> bool:
-    "AMP on CUDA only: `config.amp` None means on for CUDA; asking for it elsewhere is an error."
-    cuda = torch.device(device).type == 'cuda'
-    if config.amp and not cuda: raise ValueError(f"--amp needs a CUDA device; this run is on {device} (MPS and CPU train in float32)")
-    return cuda if config.amp is None else bool(config.amp)
-
 # %% ../nbs/03_learner.ipynb #94038257
-def world_size() -> int:
-    "Number of processes of a distributed run (1 when not launched by torchrun / accelerate)."
+def world_size() -> int: # 1 when not launched by torchrun / accelerate
+    "Number of processes of a distributed run."
     return int(os.environ.get('WORLD_SIZE', '1'))
 
-def rank() -> int:
-    "This process's rank in a distributed run (0 otherwise)."
+def rank() -> int: # 0 outside a distributed run
+    "This process's rank in a distributed run."
     return int(os.environ.get('RANK', '0'))
 
-def _gloo_safe_broadcast(self, t, src):
-    "fastai's DistributedDL broadcast, on the CPU unless the backend is NCCL."
-    t = torch.tensor(t, dtype=torch.long)
-    if torch.distributed.get_backend() == 'nccl': t = t.cuda()
-    torch.distributed.broadcast(t, src)
-    return t.cpu().tolist()
-
-def all_min(x: float) -> float:
+# %% ../nbs/03_learner.ipynb #d5dd6b3c
+def all_min(x: float, # this process's number
+           ) -> float:  # the smallest over all processes
     "The minimum of a number over the processes of a distributed run (unchanged otherwise)."
     if not (torch.distributed.is_available() and torch.distributed.is_initialized()): return x
     t = torch.tensor([x], dtype=torch.float64, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
     torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
     return float(t)
 
-def all_mean(values: list) -> list:
+def all_mean(values: list, # this process's numbers
+            ) -> list:     # their means over all processes, element by element
     "Average a list of numbers over the processes of a distributed run (unchanged otherwise)."
     if not (torch.distributed.is_available() and torch.distributed.is_initialized()): return values
     dev = 'cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu'
@@ -223,14 +272,25 @@ def all_mean(values: list) -> list:
     torch.distributed.all_reduce(t)
     return (t / torch.distributed.get_world_size()).tolist()
 
-def process_device(device=None) -> torch.device:
+# %% ../nbs/03_learner.ipynb #f48998c6
+def process_device(device=None, # 'cpu', 'cuda', 'cuda:1', 'mps' or None (best available)
+                  ) -> torch.device: # with its index in a distributed CUDA run
     "The device of this process: in a distributed CUDA run, the GPU of its local rank."
     dev = best_device(device)
     if world_size() > 1 and dev.type == 'cuda' and dev.index is None:
         dev = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0'))); torch.cuda.set_device(dev)
     return dev
 
-def distributed(learn: Learner):
+# %% ../nbs/03_learner.ipynb #11c494a1
+def _gloo_safe_broadcast(self, t, src):
+    "fastai's DistributedDL broadcast, on the CPU unless the backend is NCCL."
+    t = torch.tensor(t, dtype=torch.long)
+    if torch.distributed.get_backend() == 'nccl': t = t.cuda()
+    torch.distributed.broadcast(t, src)
+    return t.cpu().tolist()
+
+def distributed(learn: Learner, # the Learner to fit in every process
+               ):               # a context manager
     "fastai's DDP context (torchrun / accelerate launch: gloo on the CPU, NCCL on CUDA); a no-op in a single process."
     if world_size() == 1: return contextlib.nullcontext()
     from fastai.distributed import DistributedDL
@@ -239,19 +299,30 @@ def distributed(learn: Learner):
     return learn.distrib_ctx(sync_bn=not cpu, cpu=cpu)
 
 # %% ../nbs/03_learner.ipynb #0a69130b
-def predict_batch(model, x, codec: HeatmapCodec):
-    "Decoded keypoints [B, K, 2] (input pixels) and confidences of `model` on images `x`."
+def predict_batch(model,               # a MAHT-Net
+                  x,                   # images [B, 1, H, W] on the model's device
+                  codec: HeatmapCodec, # decodes the heatmaps
+                 ):                    # keypoints [B, K, 2] in input pixels, confidences [B, K]
+    "Decoded keypoints and confidences of `model` on images `x`."
     model.eval()
     with torch.no_grad(): return codec.decode(model(x).float())
 
-def show_predictions(learn, n: int = 4, ncols: int = 4):
-    "Predicted (dashed) against true corners on the first `n` validation films; returns the Figure."
+def show_predictions(learn,         # a Learner of `maht_learner`
+                     n: int = 4,     # validation films to draw
+                     ncols: int = 4, # films per row
+                    ):               # the matplotlib Figure
+    "Predicted (dashed) against true corners on the first `n` validation films."
     x, kps = learn.dls.valid.one_batch()[:2]
     pred, _ = predict_batch(learn.model, x[:n], HeatmapCodec.from_config(learn.config))
     return learn.dls.valid.show_results((x[:n], kps[:n]), pred, max_n=n, ncols=ncols)   # the drawing of learn.show_results
 
 # %% ../nbs/03_learner.ipynb #dcb13174
-def device_benchmark(device, image_size: int = 256, batch: int = 2, steps: int = 3, backbone='efficientnet_v2_s') -> float:
+def device_benchmark(device,                        # 'cpu', 'cuda', 'cuda:1' or 'mps'
+                     image_size: int = 256,          # input size, pixels
+                     batch: int = 2,                 # images per step
+                     steps: int = 3,                 # timed steps (after one untimed)
+                     backbone='efficientnet_v2_s',   # torchvision backbone of the model
+                    ) -> float:                      # images per second
     "Images per second of forward + backward + optimiser step on `device`."
     dev = torch.device(device)
     model = create_maht_net('AP', backbone=backbone).to(dev)
@@ -268,12 +339,16 @@ def device_benchmark(device, image_size: int = 256, batch: int = 2, steps: int =
     sync()
     return steps * batch / (time.perf_counter() - t0)
 
-def device_memory_gb(device) -> float:
-    "Memory of a CUDA device, or the most that MPS recommends using, in GB."
+# %% ../nbs/03_learner.ipynb #17b61fb9
+def device_memory_gb(device, # 'cuda', 'cuda:1' or 'mps'
+                    ) -> float: # GB of a CUDA device, or the most that MPS recommends using
+    "Memory of an accelerator, in GB."
     if torch.device(device).type == 'cuda': return torch.cuda.get_device_properties(torch.device(device)).total_memory / 1e9
     return torch.mps.recommended_max_memory() / 1e9
 
-def maht_check_device(argv=None):
+# %% ../nbs/03_learner.ipynb #5a543114
+def maht_check_device(argv=None, # command-line arguments (default: `sys.argv[1:]`)
+                     ):
     "Console entry point: report MPS / CUDA availability and a short training benchmark on each available device."
     p = argparse.ArgumentParser(prog='maht_check_device', description='Which devices can train MAHT-Net, and how fast.')
     p.add_argument('--image-size', type=int, default=256); p.add_argument('--batch-size', type=int, default=2)

@@ -28,8 +28,8 @@ from fastprogress.fastprogress import IN_NOTEBOOK
 _all_ = ['TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']   # what a training script needs, with `import *`
 
 # %% auto #0
-__all__ = ['TRACKERS', 'RESUME_OVERRIDABLE', 'NonFiniteLossError', 'train_loader', 'rng_state', 'set_rng_state', 'all_rng_states',
-           'unwrap', 'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config',
+__all__ = ['TRACKERS', 'RESUME_OVERRIDABLE', 'NonFiniteLossError', 'train_loader', 'unwrap', 'rng_state', 'set_rng_state',
+           'all_rng_states', 'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config',
            'describe_data', 'show_progress', 'train', 'run_summary', 'train_parser', 'config_options', 'number_or_text',
            'maht_train', 'read_history', 'plot_history', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint',
            'CheckpointError']
@@ -38,41 +38,55 @@ __all__ = ['TRACKERS', 'RESUME_OVERRIDABLE', 'NonFiniteLossError', 'train_loader
 class NonFiniteLossError(RuntimeError):
     "The training loss became NaN or infinite."
 
-def train_loader(dls):
+# %% ../nbs/03_train.ipynb #0013e493
+def train_loader(dls, # the run's DataLoaders
+                ):    # the training DataLoader
     "The training DataLoader (inside fastai's DistributedDL wrapper in a distributed run)."
     return getattr(dls.train, 'dl', dls.train)
 
-def rng_state(dls=None) -> dict:
-    "Every random state a run depends on, as tensors and plain Python values."
+def unwrap(model, # a model, or DDP's wrapper of one
+          ):      # the model itself
+    "The model inside PyTorch's `DistributedDataParallel` wrapper (the model itself otherwise)."
+    return getattr(model, 'module', model)
+
+# %% ../nbs/03_train.ipynb #ca732102
+def rng_state(dls=None, # the run's DataLoaders, for the shuffling of its training DataLoader
+             ) -> dict: # Python, NumPy, torch (CPU, CUDA, MPS) and DataLoader states, as tensors and plain values
+    "Every random state a run depends on."
     s = dict(python=random.getstate(), numpy=numpy_rng_state(), torch=torch.get_rng_state())
     if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
     if torch.backends.mps.is_available(): s['mps'] = torch.mps.get_rng_state()
     if dls is not None: s['dl'] = train_loader(dls).rng.getstate()
     return s
 
-def set_rng_state(s: dict, dls=None):
+def set_rng_state(s: dict,  # states of `rng_state`
+                  dls=None, # the run's DataLoaders, whose shuffling it restores
+                 ):
     "Restore the states of `rng_state`."
     random.setstate(s['python']); set_numpy_rng_state(s['numpy']); torch.set_rng_state(s['torch'])
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
     if 'mps' in s and torch.backends.mps.is_available(): torch.mps.set_rng_state(s['mps'])
     if 'dl' in s and dls is not None: train_loader(dls).rng.setstate(s['dl'])
 
-def all_rng_states(dls=None) -> list:
-    "The `rng_state` of every process of a distributed run, in rank order (a collective: every process calls it)."
+# %% ../nbs/03_train.ipynb #8242b433
+def all_rng_states(dls=None, # the run's DataLoaders
+                  ) -> list: # one `rng_state` per process, in rank order
+    "The `rng_state` of every process of a distributed run (a collective: every process calls it)."
     s = rng_state(dls)
     if not (torch.distributed.is_available() and torch.distributed.is_initialized()): return [s]
     out = [None] * torch.distributed.get_world_size()
     torch.distributed.all_gather_object(out, s)
     return out
 
-def unwrap(model): return getattr(model, 'module', model)
-
-
 # %% ../nbs/03_train.ipynb #fc90eaf0
 class TrainState(Callback):
     "Checkpoints, history, early stopping and the non-finite-loss guard of a run; resumes from a checkpoint's state."
     order = Recorder.order + 15    # after the Recorder and the progress bar have logged the epoch
-    def __init__(self, config: TrainConfig, start: dict | None = None, quiet: bool = False):
+    def __init__(self,
+                 config: TrainConfig,       # the run's config
+                 start: dict | None = None, # a loaded checkpoint to continue from (None: a new run)
+                 quiet: bool = False,       # print nothing (train.log still gets every line)
+                ):
         self.config, self.start, self.quiet = config, start, quiet
         self.done = start['epoch'] if start else 0
         self.sign = 1 if MONITORS[config.monitor] == 'min' else -1     # scores are compared as sign * value
@@ -90,11 +104,13 @@ class TrainState(Callback):
     @property
     def is_main(self) -> bool: return rank() == 0
 
-    def better(self, score: float) -> bool:
-        "Whether `score` of the monitored metric beats the best so far (NaN never does)."
+    def better(self, score: float, # a value of the monitored metric
+              ) -> bool:           # whether it beats the best so far (NaN never does)
+        "Whether `score` is an improvement."
         return self.sign * score < self.sign * self.best
 
-    def log(self, msg: str):
+    def log(self, msg: str): # one line
+        "Append `msg` to train.log and print it (on the main process, unless `quiet`)."
         if not self.is_main: return
         with open(self.run_dir/'train.log', 'a') as f: f.write(msg + '\n')
         if not self.quiet: print(msg, flush=True)
@@ -146,7 +162,9 @@ class TrainState(Callback):
             raise NonFiniteLossError(f"the training loss is {float(self.learn.loss)} at epoch {self.done + 1}, batch "
                                      f"{self.iter + 1}; the run stops, {self.run_dir/'latest.pth'} keeps the last good epoch")
 
-    def state(self, rngs: list | None = None) -> dict:
+    def state(self, rngs: list | None = None, # `rng_state` of every process (default: this one's)
+             ) -> dict:                       # a checkpoint: weights, optimiser, progress, config, history, states
+        "The run as it stands, for `save_checkpoint`."
         rngs = rngs or [rng_state(self.dls)]
         scaler = getattr(self.learn, 'scaler', None)
         return dict(format=CHECKPOINT_FORMAT, model=unwrap(self.learn.model).state_dict(),
@@ -200,23 +218,28 @@ class TrainState(Callback):
         atomic_write_bytes(self.run_dir/'history.json', json.dumps(self.history, indent=1).encode())
 
 # %% ../nbs/03_train.ipynb #eab4c1fd
-def run_callbacks(config: TrainConfig, start: dict | None = None, quiet: bool = False) -> list:
-    """The machinery of a `maht_train` run as callbacks for a Learner built by hand: the warmup + cosine schedule of
-    `config` and `TrainState` (run folder, checkpoints, history, early stopping, the non-finite-loss guard). With them, an
-    interactive `learn.fit(n)` writes the run folder `maht_train --resume` continues; `start` is a loaded checkpoint
-    to continue from."""
+def run_callbacks(config: TrainConfig,       # the run: its schedule, monitor, patience and folder
+                  start: dict | None = None, # a loaded checkpoint to continue from
+                  quiet: bool = False,       # print nothing (train.log still gets every line)
+                 ) -> list:                  # [WarmupCosine, TrainState]
+    """The machinery of a `maht_train` run as callbacks for a Learner built by hand: the warmup + cosine schedule and
+    `TrainState`. With them, an interactive `learn.fit(n)` writes the run folder `maht_train --resume` continues."""
     return [WarmupCosine(config.epochs, config.warmup_epochs, config.lr, config.min_lr, it=start['it'] if start else 0),
             TrainState(config, start, quiet)]
 
-TRACKERS = ('csv', 'tensorboard', 'wandb')
-
+# %% ../nbs/03_train.ipynb #58d7e280
 class MissingExtraError(ImportError):
     "An optional package a feature needs is not installed; the message names the pip command."
 
-def tracking_callbacks(log, config: TrainConfig, resumed: bool = False) -> list:
-    """fastai's trackers for `--log`: `csv` (`CSVLogger`, fastai's table of every epoch, to `log.csv` in the run folder),
-    `tensorboard` (`TensorBoardCallback`, to `tensorboard/`), `wandb` (`WandbCallback`, a Weights & Biases run named
-    after the experiment). TensorBoard and wandb are optional packages: a missing one is a one-line error."""
+# %% ../nbs/03_train.ipynb #184799f5
+TRACKERS = ('csv', 'tensorboard', 'wandb')
+
+def tracking_callbacks(log,                   # names from `TRACKERS` (None: none)
+                       config: TrainConfig,   # the run: its folder, experiment name and settings
+                       resumed: bool = False, # append to the run's log.csv
+                      ) -> list:              # one fastai callback per tracker
+    """fastai's trackers for `--log`: `csv` (`CSVLogger`, to `log.csv` in the run folder), `tensorboard`
+    (`TensorBoardCallback`, to `tensorboard/`), `wandb` (`WandbCallback`, a run named after the experiment)."""
     cbs = []
     for kind in dict.fromkeys(log or []):
         if kind == 'csv': cbs.append(CSVLogger('log.csv', append=resumed))
@@ -237,7 +260,10 @@ def tracking_callbacks(log, config: TrainConfig, resumed: bool = False) -> list:
 # %% ../nbs/03_train.ipynb #bff02de4
 RESUME_OVERRIDABLE = ('epochs', 'device', 'num_workers', 'data_dir')
 
-def resume_config(ck: dict, path, **overrides) -> TrainConfig:
+def resume_config(ck: dict,    # a loaded checkpoint
+                  path,        # its file: the run continues in its folder
+                  **overrides, # settings given again: those of `RESUME_OVERRIDABLE` change, the rest must agree
+                 ) -> TrainConfig: # the checkpoint's config, in the checkpoint's run folder
     "The config of a resumed run: the checkpoint's, with the few settings that may change; contradictions are errors."
     d = dict(ck['config'])
     for k, v in overrides.items():
@@ -251,21 +277,30 @@ def resume_config(ck: dict, path, **overrides) -> TrainConfig:
     d['output_dir'], d['experiment_name'] = str(run.parent), run.name
     return TrainConfig.from_dict(d)
 
-def describe_data(root, given: bool = True) -> str:
+# %% ../nbs/03_train.ipynb #8e621b3d
+def describe_data(root,               # the dataset folder
+                  given: bool = True, # whether the user named it (rather than the default)
+                 ) -> str:            # e.g. 'data: BUU-LSPINE at /data/buu-lspine'
     "The first line of a run: which data it trains on."
     if not is_synthetic(root): return f"data: BUU-LSPINE at {root}"
     return f"data: SYNTHETIC BUU-LSPINE at {root}" + ('' if given else ' (no --data-dir given and no data/buu-lspine)')
 
-def show_progress() -> bool:
-    "Progress bars belong in notebooks and terminals, not in a log file that stdout is redirected to."
+# %% ../nbs/03_train.ipynb #3aa76f14
+def show_progress() -> bool: # True in a notebook or a terminal, False when stdout goes to a file
+    "Whether fastai's progress bars belong on stdout."
     return bool(IN_NOTEBOOK) or sys.stdout.isatty()
 
-def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, cbs=None, progress: bool | None = None,
-          log=None, **overrides) -> MAHTLearner:
-    """Train MAHT-Net for `config` (or resume the run of the checkpoint `resume`); returns the Learner, whose
-    `state` callback holds the history. Prints one line per epoch and a summary unless `quiet`; fastai's progress
-    bars are shown when `progress` is True (default: in a notebook or a terminal, not when stdout goes to a file).
-    `log`: fastai trackers to add (`csv`, `tensorboard`, `wandb`; see `tracking_callbacks`)."""
+# %% ../nbs/03_train.ipynb #49b9b78e
+def train(config: TrainConfig | None = None, # the run (default: `TrainConfig(**overrides)`)
+          resume=None,                       # a checkpoint whose run to continue; its config wins
+          quiet: bool = False,               # print nothing (train.log still gets every epoch)
+          cbs=None,                          # more callbacks for the Learner
+          progress: bool | None = None,      # fastai's progress bars (None: in a notebook or a terminal)
+          log=None,                          # fastai trackers: 'csv', 'tensorboard', 'wandb' (`tracking_callbacks`)
+          **overrides,                       # `TrainConfig` settings (with `resume`, see `resume_config`)
+         ) -> MAHTLearner:                   # the trained Learner; `learn.state` (`TrainState`) holds the history
+    """Train MAHT-Net for `config`, or continue the run of the checkpoint `resume`. Prints one line per epoch and a
+    summary unless `quiet`."""
     start = None
     if resume is not None:
         start = load_checkpoint(resume)
@@ -317,8 +352,10 @@ def train(config: TrainConfig | None = None, resume=None, quiet: bool = False, c
     if not quiet: print(run_summary(state))
     return learn
 
-def run_summary(state: TrainState) -> str:
-    "A few lines on how a run ended."
+# %% ../nbs/03_train.ipynb #5d689e41
+def run_summary(state: TrainState, # the run's state, `learn.state`
+               ) -> str:           # epochs, the best epoch's scores, the untrained model's error, the backbone's start
+    "How a run ended, in a few lines."
     h, u = state.history, state.meta.get('untrained', {})
     if not h: return f"no epoch finished; run folder {state.run_dir}"
     b = next((r for r in h if r['epoch'] == state.best_epoch), h[-1])
@@ -331,9 +368,9 @@ def run_summary(state: TrainState) -> str:
     if 'start' in state.meta: lines.append(f"backbone start: {state.meta['start']}")
     return '\n'.join(lines)
 
-
 # %% ../nbs/03_train.ipynb #dad891c1
-def train_parser() -> argparse.ArgumentParser:
+def train_parser() -> argparse.ArgumentParser: # `maht_train`'s flags
+    "The command line of `maht_train`."
     p = argparse.ArgumentParser(prog='maht_train', description='Train MAHT-Net on BUU-LSPINE (or the embedded synthetic set).')
     a = p.add_argument
     a('--view', choices=['AP', 'LA', 'ap', 'la'], default=None, help='film view (default AP)')
@@ -372,6 +409,7 @@ def train_parser() -> argparse.ArgumentParser:
     config_options(p)
     return p
 
+# %% ../nbs/03_train.ipynb #6db432b4
 def config_options(p: argparse.ArgumentParser):   # the parser to add the flags to
     """A flag for every `TrainConfig` field that has none of its own, in one group per section of the config, typed from
     the field's annotation and default, its help the field's own documentation."""
@@ -390,12 +428,15 @@ def config_options(p: argparse.ArgumentParser):   # the parser to add the flags 
                        number_or_text if 'float' in kind else str)
                 group.add_argument(flag, type=typ, default=None, help=help)
 
-def number_or_text(s: str):
-    "A command-line value that is a number when it reads as one (`--spacing 0.15`), else text (`--spacing spacing.csv`)."
+def number_or_text(s: str, # a command-line value
+                  ):       # a float when `s` reads as one, else `s`
+    "A value that is a number or text (`--spacing 0.15`, `--spacing spacing.csv`)."
     try: return float(s)
     except ValueError: return s
 
-def maht_train(argv=None):
+# %% ../nbs/03_train.ipynb #10d795e0
+def maht_train(argv=None, # command-line arguments (default: `sys.argv[1:]`)
+              ):
     "Console entry point of `maht_train`."
     args = vars(train_parser().parse_args(argv))
     resume, size, log, config_file = args.pop('resume'), args.pop('model_size'), args.pop('log'), args.pop('config')
@@ -412,17 +453,18 @@ def maht_train(argv=None):
     except (CheckpointError, NonFiniteLossError, MissingExtraError, FileNotFoundError, ValueError, KeyError) as e:
         sys.exit(f"maht_train: error: {e}")
 
-
 # %% ../nbs/03_train.ipynb #0a69130b
 import matplotlib.pyplot as plt
 
-def read_history(run) -> list:
+def read_history(run,     # a run folder, or a history (list of rows)
+                ) -> list: # one dict per epoch
     "The history of a run folder (history.json), or the list itself."
     return json.loads((Path(run)/'history.json').read_text()) if isinstance(run, (str, Path)) else list(run)
 
-def plot_history(run, figsize=(13, 3.2)):
-    """Loss curves (train, valid and the components), validation mean radial error and level identification per epoch;
-    returns the Figure."""
+def plot_history(run,              # a run folder, or a history
+                 figsize=(13, 3.2), # the Figure's size, inches
+                ):                  # the matplotlib Figure
+    "Loss curves (train, valid and the components), validation mean radial error and level identification per epoch."
     h = read_history(run)
     ep = [r['epoch'] for r in h]
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=figsize)
@@ -436,4 +478,3 @@ def plot_history(run, figsize=(13, 3.2)):
     a3.set_xlabel('epoch'); a3.set_ylabel('% of edges'); a3.set_title('validation level identification')
     fig.tight_layout()
     return fig
-
