@@ -62,3 +62,37 @@ def test_the_docs_sidebar_lists_every_chapter_in_order():
     for f in (ROOT/'nbs'/'_quarto.yml', ROOT/'_quarto.yml'):
         lines = f.read_text().split('    contents:\n')[1].split('\n\n')[0].splitlines()
         assert [l.strip()[2:] for l in lines if l.strip().startswith('- ')] == chapters, f
+
+
+def test_no_module_is_over_about_500_lines():
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (ROOT/'maht_net').glob('*.py') if p.name != '_modidx.py'}
+    assert max(sizes.values()) <= 520, sorted(sizes.items(), key=lambda kv: -kv[1])
+
+
+def _undocumented(label, obj, only=None) -> list:
+    "Parameters of `obj` (restricted to `only`) that have no docment, as 'label(param)' strings."
+    import inspect
+    from fastcore.docments import docments
+    try: docs, sig = docments(obj, full=True), inspect.signature(obj)
+    except (TypeError, ValueError): return []
+    variadic = {n for n, p in sig.parameters.items() if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return [f'{label}({p})' for p, d in docs.items() if p not in ('self', 'cls', 'return', *variadic)
+            and (only is None or p in only) and d['docment'] is None]
+
+
+def test_public_parameters_are_documented_where_they_are_declared():
+    """Every parameter of the library's public functions, of its classes' own constructors and public methods, and every
+    field a dataclass declares itself, has a docment."""
+    import dataclasses, importlib, inspect
+    missing = []
+    for mod in _module_notebooks():
+        m = importlib.import_module(f'maht_net.{mod}')
+        for name in getattr(m, '__all__', []):
+            obj = getattr(m, name, None)
+            if getattr(obj, '__module__', None) != m.__name__ or not callable(obj): continue
+            if not inspect.isclass(obj): missing += _undocumented(name, obj); continue
+            if dataclasses.is_dataclass(obj): missing += _undocumented(name, obj, only=set(vars(obj).get('__annotations__', {})))
+            elif '__init__' in vars(obj): missing += _undocumented(name, obj.__init__)
+            missing += [x for k, v in vars(obj).items() if not k.startswith('_') and inspect.isfunction(v)
+                        for x in _undocumented(f'{name}.{k}', v)]
+    assert not missing, f"{len(missing)} undocumented: {missing}"
