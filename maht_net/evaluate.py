@@ -45,6 +45,8 @@ def check_fingerprint(pr: Predictor,      # the run's model, with what it record
                                f"{d['fingerprint']['films']}, now {now['films']})", stacklevel=2)
     return same
 
+
+# %% ../nbs/04b_evaluate.ipynb #ba9d17c1
 def evaluate_checkpoint(checkpoint,                          # a checkpoint path or a `Predictor`
                         data_dir=None,                       # None: the checkpoint's data folder, else the default dataset
                         split: str = 'test',                 # 'train', 'val', 'test' or 'all'
@@ -89,6 +91,7 @@ def evaluate_checkpoint(checkpoint,                          # a checkpoint path
                       spacing=np.asarray(ds.spacing), labels=np.stack([i.labels for i in items]),
                       stems=[i.stem for i in items], confidence=conf, spacing_source=spacing_source(spacing),
                       slip_threshold=t, threshold_source=src, meta=meta, items=items, dataset=ds, predictor=pr)
+
 
 # %% ../nbs/04b_evaluate.ipynb #36c79adc
 def evaluation_metrics(ev: Evaluation,               # predicted and true corners of one view's films

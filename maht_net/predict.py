@@ -269,6 +269,8 @@ def json_safe(x): # a number, array, dict, list or tuple, nested freely
     if isinstance(x, np.bool_): return bool(x)
     return x
 
+
+# %% ../nbs/02b_predict.ipynb #abf1c9c5
 def predict_films(predictor: Predictor, # the model to predict with (its view, batch size)
                   paths,                # film files (JPEG or PNG), any sizes
                   out,                  # folder for `<stem>.csv` and `<stem>.png` (made if missing)
@@ -311,6 +313,7 @@ def predict_films(predictor: Predictor, # the model to predict with (its view, b
             films.append(rec)
     return dict(films=films, failed=failed)
 
+
 # %% ../nbs/02b_predict.ipynb #32507ac6
 def collect_films(inputs, # paths of films or of folders of films
                  ) -> tuple[list, list]: # image files (each folder's sorted), the inputs that do not exist
@@ -349,6 +352,8 @@ def predict_parser() -> argparse.ArgumentParser: # the options of `maht_predict`
     a('--max-size', type=int, default=1024, help='longest side of the overlay PNGs (default 1024)')
     return p
 
+
+# %% ../nbs/02b_predict.ipynb #6a9e4d62
 def maht_predict(argv=None): # command-line arguments (None: `sys.argv`)
     "Console entry point of `maht_predict`."
     a = predict_parser().parse_args(argv)
@@ -370,3 +375,4 @@ def maht_predict(argv=None): # command-line arguments (None: `sys.argv`)
         sys.exit(f"maht_predict: error: {_message(e)}")
     print(f"predicted {len(res['films'])} films into {a.out}" + (f"; {len(res['failed']) + len(missing)} failed" if res['failed'] or missing else ''))
     if res['failed'] or missing: sys.exit(1)
+
