@@ -96,3 +96,13 @@ def test_public_parameters_are_documented_where_they_are_declared():
             missing += [x for k, v in vars(obj).items() if not k.startswith('_') and inspect.isfunction(v)
                         for x in _undocumented(f'{name}.{k}', v)]
     assert not missing, f"{len(missing)} undocumented: {missing}"
+
+
+def test_train_config_documents_every_field_from_the_section_that_declares_it():
+    from dataclasses import fields
+    from fastcore.docments import docments
+    from maht_net.config import TrainConfig, CONFIG_SECTIONS
+    docs = docments(TrainConfig)
+    for section in CONFIG_SECTIONS.values():
+        own = docments(section)
+        assert all(docs[f.name] == own[f.name] is not None for f in fields(section)), section.__name__
