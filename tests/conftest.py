@@ -1,5 +1,5 @@
 """Shared pieces of the machinery tests: a small synthetic dataset, a tiny run configuration, the commands."""
-import os, subprocess, sys, warnings
+import json, os, subprocess, sys, warnings
 from pathlib import Path
 
 import pytest
@@ -52,3 +52,8 @@ def exit_message(main, *args) -> str:
     "Run a command's entry point in this process; return the message it exits with (it must exit)."
     with pytest.raises(SystemExit) as e: main([str(a) for a in args])
     return str(e.value.code)
+
+
+def strict_json(path):
+    "Read a JSON file, refusing the NaN and Infinity that Python's json writes by default."
+    return json.loads(Path(path).read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{path}: {c}")))

@@ -1,17 +1,11 @@
 """`maht_eval` as users run it: in its own process on a run's checkpoint, with its options, from another folder, on a data
 folder that changed since training, and the one-line errors of every mistake."""
-import json, os, shutil, warnings
+import os, shutil, warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from conftest import command, run, tiny, exit_message
-
-
-def strict_json(path):
-    "Read a JSON file, refusing the NaN and Infinity that Python's json writes by default."
-    return json.loads(Path(path).read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{path}: {c}")))
+from conftest import command, run, strict_json, tiny, exit_message
 
 
 @pytest.fixture(scope='module')

@@ -1,17 +1,11 @@
 """`maht_predict` on a trained checkpoint: CSVs, overlays and predictions.json for a folder of films, the slip threshold
 it takes and says it took, and one line for every film or argument it cannot use."""
 import json, shutil
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from conftest import command, run
-
-
-def strict_json(path):
-    "Read a JSON file, refusing the NaN and Infinity that Python's json writes by default."
-    return json.loads(Path(path).read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{path}: {c}")))
+from conftest import command, run, strict_json
 
 
 def films_folder(synthetic_data, out):
