@@ -18,11 +18,11 @@ from .anatomy import check_view, n_keypoints, keypoint_anatomy
 from .codec import HeatmapCodec
 
 # %% auto #0
-__all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG',
+__all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'HEADS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG',
            'imagenet_weights', 'imagenet_weights_file', 'PretrainedWeightsError', 'imagenet_state_dict', 'Backbone',
            'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer', 'VertebralAttentionModule',
-           'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'ModelConfig', 'MAHTNet', 'create_maht_net',
-           'model_summary', 'PlainHeatmapNet', 'plot_heatmaps']
+           'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'ModelConfig', 'coordinate_channels', 'MAHTNet',
+           'create_maht_net', 'model_summary', 'PlainHeatmapNet', 'plot_heatmaps']
 
 # %% ../nbs/01_model.ipynb #0d002596
 BACKBONES = ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small')
@@ -297,9 +297,14 @@ class QueryHeatmapHead(nn.Module):
                 + self.bias(queries)[..., None])
 
 # %% ../nbs/01_model.ipynb #380fbe66
+HEADS = ('maht', 'plain')   # what turns the pixel embedding into heatmaps: vertebral queries, or a 1x1 convolution
+
 @dataclass
 class ModelConfig:
     "MAHT-Net's architecture and heatmap codec: the one place their defaults are written (a section of `TrainConfig`)."
+    head: str = 'maht'                      # 'maht': one vertebral query per corner with its own kernel; 'plain': a 1x1 convolution to K heatmaps
+    bridge: bool | None = None              # transformer bridge over the stride-32 features; None: on for the maht head, off for plain
+    coord_channels: bool = False            # (x, y) channels appended to the pixel embedding the queries read (maht head)
     backbone: str = 'efficientnet_v2_s'     # torchvision CNN: efficientnet_v2_s, resnet18 or mobilenet_v3_small
     pretrained: str | None = 'imagenet'     # 'imagenet' (torchvision's weights), 'none', or a local state dict file
     freeze_stages: int = 0                  # backbone stages kept frozen, from the input side
@@ -314,6 +319,18 @@ class ModelConfig:
 
 # %% ../nbs/01_model.ipynb #b9f84a2a
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+def _check_head(head: str) -> str:
+    if head not in HEADS: raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+    return head
+
+def coordinate_channels(pixels, # [B, E, h, w] a pixel embedding
+                       ):       # [B, 2, h, w]: x then y, from -1 (first pixel) to 1 (last)
+    "Two channels that say where each pixel is: its column and row, scaled to [-1, 1]."
+    B, _, h, w = pixels.shape
+    y, x = torch.meshgrid(torch.linspace(-1, 1, h, device=pixels.device, dtype=pixels.dtype),
+                          torch.linspace(-1, 1, w, device=pixels.device, dtype=pixels.dtype), indexing='ij')
+    return torch.stack([x, y])[None].expand(B, -1, -1, -1)
 
 class MAHTNet(nn.Module):
     "MAHT-Net: images [B,C,H,W] in [0,1] -> heatmap logits [B,K,H/stride,W/stride]."
@@ -330,21 +347,32 @@ class MAHTNet(nn.Module):
                  embed_dim: int = 64,                          # channels of the pixel embedding
                  decoder_channels: dict | None = None,         # {stride: channels} over `DECODER_CHANNELS`
                  dropout: float = ModelConfig.dropout,         # dropout in the transformer layers
-                 heatmap_sigma: float = ModelConfig.heatmap_sigma):   # the target Gaussian's width, input pixels
+                 heatmap_sigma: float = ModelConfig.heatmap_sigma,   # the target Gaussian's width, input pixels
+                 head: str = ModelConfig.head,                 # 'maht' (vertebral queries) or 'plain' (1x1 convolution)
+                 bridge: bool | None = ModelConfig.bridge,     # transformer bridge; None: on for 'maht', off for 'plain'
+                 coord_channels: bool = ModelConfig.coord_channels,   # (x, y) channels in the embedding the queries read
+                 prior: float = 0.01):                         # probability the untrained heatmaps start at
         super().__init__()
         self.view, self.stride, self.n_keypoints = check_view(view), stride, n_keypoints(view)
+        bridge = _check_head(head) == 'maht' if bridge is None else bool(bridge)
+        coord_channels = bool(coord_channels) and head == 'maht'
         self.codec = HeatmapCodec(stride, heatmap_sigma)      # how its heatmaps encode corners
         self.config = dict(view=self.view, backbone=backbone, freeze_stages=freeze_stages, stride=stride,
                            d_model=d_model, bridge_layers=bridge_layers, vam_layers=vam_layers, n_heads=n_heads,
                            ffn_dim=ffn_dim, embed_dim=embed_dim, decoder_channels=decoder_channels, dropout=dropout,
-                           heatmap_sigma=heatmap_sigma)
+                           heatmap_sigma=heatmap_sigma, head=head, bridge=bridge, coord_channels=coord_channels)
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.backbone = Backbone(backbone, pretrained, freeze_stages)
-        self.bridge = TransformerBridge(self.backbone.channels[-1], d_model, bridge_layers, n_heads, ffn_dim, dropout)
-        self.vam = VertebralAttentionModule(view, d_model, vam_layers, n_heads, ffn_dim, dropout)
+        top = self.backbone.channels[-1]
+        if bridge: self.bridge = TransformerBridge(top, d_model, bridge_layers, n_heads, ffn_dim, dropout)
+        else: self.proj = nn.Conv2d(top, d_model, 1)
+        if head == 'maht': self.vam = VertebralAttentionModule(view, d_model, vam_layers, n_heads, ffn_dim, dropout)
         self.decoder = PixelDecoder(self.backbone.channels, d_model, stride, embed_dim, decoder_channels)
-        self.head = QueryHeatmapHead(d_model, embed_dim)
+        if head == 'maht': self.head = QueryHeatmapHead(d_model, embed_dim + 2 * coord_channels, prior)
+        else:
+            self.head = nn.Conv2d(embed_dim, self.n_keypoints, 1)
+            nn.init.normal_(self.head.weight, std=0.01); nn.init.constant_(self.head.bias, -math.log((1 - prior) / prior))
 
     def normalise(self, x): # [B, 1 or 3, H, W] in [0, 1], H and W divisible by 32
         "Three ImageNet-normalised channels; wrong shapes are refused."
@@ -356,22 +384,32 @@ class MAHTNet(nn.Module):
         if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
         return (x - self.mean) / self.std
 
+    def top(self, f): # [B, C, H/32, W/32] the backbone's last features
+        "The stride-32 map the decoder climbs from [B, d, h, w], its tokens [B, h*w, d] and their 2-D positions [h*w, d]."
+        if self.config['bridge']: return self.bridge(f)
+        x = self.proj(f)
+        B, d, h, w = x.shape
+        return x, x.flatten(2).transpose(1, 2), sincos_position_2d(h, w, d, device=x.device, dtype=x.dtype)
+
     def forward(self, x): # [B, 1 or 3, H, W] in [0, 1], H and W divisible by 32
         "Heatmap logits [B, K, H/stride, W/stride]."
         x = self.normalise(x)
         feats = self.backbone(x)
-        fmap, tokens, pos = self.bridge(feats[-1])
-        queries = self.vam(tokens, pos)
+        fmap, tokens, pos = self.top(feats[-1])
         pixels = self.decoder(fmap, {1: x, 2: feats[0], 4: feats[1], 8: feats[2], 16: feats[3]})
-        return self.head(queries, pixels)
+        if self.config['head'] == 'plain': return self.head(pixels)
+        if self.config['coord_channels']: pixels = torch.cat([pixels, coordinate_channels(pixels)], 1)
+        return self.head(self.vam(tokens, pos), pixels)
 
 def create_maht_net(view: str = 'AP', # 'AP' (20 keypoints) or 'LA' (22)
                     **config,          # `MAHTNet`'s settings (`model.config` gives them back)
                    ) -> MAHTNet: # untrained unless `pretrained` says otherwise, in training mode
-    """Build MAHT-Net for a view ('AP': 20 keypoints, 'LA': 22). Config keys: backbone ('efficientnet_v2_s',
-    'resnet18', 'mobilenet_v3_small'), pretrained ('imagenet': torchvision's weights from the torch hub cache;
-    'none' or None: random initialisation; or a path to a local state dict), freeze_stages, stride (1, 2, 4), d_model,
-    bridge_layers, vam_layers, n_heads, ffn_dim, embed_dim, decoder_channels, dropout, heatmap_sigma."""
+    """Build MAHT-Net for a view ('AP': 20 keypoints, 'LA': 22), or with `head='plain'` the plain heatmap network it
+    is measured against. Config keys: head ('maht', 'plain'), bridge (None: the head's own), coord_channels, backbone
+    ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small'), pretrained ('imagenet': torchvision's weights from the
+    torch hub cache; 'none' or None: random initialisation; or a path to a local state dict), freeze_stages, stride
+    (1, 2, 4, 8, 16), d_model, bridge_layers, vam_layers, n_heads, ffn_dim, embed_dim, decoder_channels, dropout,
+    heatmap_sigma."""
     return MAHTNet(view, **config)
 
 # %% ../nbs/01_model.ipynb #8d3a8b82
@@ -381,7 +419,7 @@ def model_summary(model: MAHTNet,   # the model (or `PlainHeatmapNet`)
     "Table (DataFrame) of parameters (total, trainable) and output shape of each part of `model` for one forward pass."
     import pandas as pd
     h, w = (image_size, image_size) if isinstance(image_size, int) else image_size
-    parts = dict(backbone=model.backbone, bridge=model.bridge, vam=model.vam, decoder=model.decoder, head=model.head)
+    parts = {n: getattr(model, n) for n in ('backbone', 'bridge', 'proj', 'vam', 'decoder', 'head') if hasattr(model, n)}
     shapes = {}
     def hook(name):
         def f(m, i, o):
@@ -408,22 +446,10 @@ LIGHT_CONFIG = dict(backbone='mobilenet_v3_small', d_model=128, bridge_layers=2,
 
 # %% ../nbs/01_model.ipynb #98da7fc6
 class PlainHeatmapNet(MAHTNet):
-    "MAHT-Net without its transformer bridge and vertebral queries: backbone, pixel decoder, 1x1 convolution to K heatmaps."
+    "The plain heatmap network: MAHT-Net's backbone and pixel decoder, a 1x1 convolution to K heatmaps (`head='plain'`)."
     def __init__(self, view: str = 'AP',  # 'AP' or 'LA'
-                 prior: float = 0.01,     # probability the untrained heatmaps start at
-                 **config):               # `MAHTNet`'s settings (the bridge and VAM ones are unused)
-        super().__init__(view, **config)
-        del self.bridge, self.vam, self.head
-        self.proj = nn.Conv2d(self.backbone.channels[-1], self.config['d_model'], 1)
-        self.head = nn.Conv2d(self.config['embed_dim'], self.n_keypoints, 1)
-        nn.init.normal_(self.head.weight, std=0.01); nn.init.constant_(self.head.bias, -math.log((1 - prior) / prior))
-        self.config['head'] = 'plain'
-
-    def forward(self, x): # [B, 1 or 3, H, W] in [0, 1], H and W divisible by 32
-        x = self.normalise(x)
-        feats = self.backbone(x)
-        pixels = self.decoder(self.proj(feats[-1]), {1: x, 2: feats[0], 4: feats[1], 8: feats[2], 16: feats[3]})
-        return self.head(pixels)
+                 **config):               # `MAHTNet`'s settings (the VAM ones are unused)
+        super().__init__(view, **{**config, 'head': 'plain'})
 
 # %% ../nbs/01_model.ipynb #834fc366
 def plot_heatmaps(image,            # [H, W] or [1, H, W] the input image

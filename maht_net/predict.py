@@ -89,12 +89,13 @@ class Predictor:
         s = self.meta.get('data', {}).get('slip_threshold')
         return (float(s['value']), f"{s['source']} (kept in {self.path})") if s else None
 
-    def describe(self) -> dict: # JSON-ready: checkpoint, epoch, view, input size, backbone, stride, sigma, ...
+    def describe(self) -> dict: # JSON-ready: checkpoint, epoch, view, input size, head, backbone, stride, sigma, ...
         "The model in a report's words."
         c = self.config
         return dict(checkpoint=str(self.path) if self.path else None, epoch=self.epoch, view=self.view,
-                    image_size=list(self.hw), backbone=c.backbone, stride=c.stride, heatmap_sigma=c.heatmap_sigma,
-                    d_model=c.d_model, experiment=c.experiment_name, tta=self.tta)
+                    image_size=list(self.hw), head=c.head, bridge=getattr(self.model, 'config', {}).get('bridge'),
+                    backbone=c.backbone, stride=c.stride, heatmap_sigma=c.heatmap_sigma, d_model=c.d_model,
+                    experiment=c.experiment_name, tta=self.tta)
 
     def _inputs(self, x):
         x = torch.as_tensor(x)
