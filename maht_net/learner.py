@@ -17,7 +17,7 @@ from .data import data_fingerprint, training_slip_threshold, dataset_patients
 from .dataloaders import best_device
 from .model import create_maht_net, AnatomicalEncoding, imagenet_weights_file
 from .codec import HeatmapCodec
-from .loss import MAHTNetLoss
+from .loss import MAHTNetLoss, order_margins
 from .config import TrainConfig
 from .predict import Predictor, FilmPrediction, invert_letterboxes
 from fastai.learner import Learner, Metric
@@ -192,12 +192,14 @@ class KeypointLoss:
     def components(self) -> dict: return self.loss.components
 
 # %% ../nbs/03_learner.ipynb #51fb32a5
-def make_loss(config: TrainConfig, # loss weights, heatmap codec and anatomical margin
+def make_loss(config: TrainConfig, # loss weights, heatmap codec and the order term's margin fraction
+              keypoints=None,      # the training films' true corners, input pixels ([N, K, 2] or N [K, 2]); None or empty: margins 0
              ) -> KeypointLoss: # a fastai loss function of (predictions, keypoints, mm per pixel)
-    "The training loss for a config."
+    "The training loss for a config, its order margins taken from the training films' corners (`order_margins`)."
+    margin = order_margins(keypoints, config.anatomical_margin_fraction) if keypoints is not None and len(keypoints) else 0.
     return KeypointLoss(MAHTNetLoss(heatmap_weight=config.heatmap_weight, offset_weight=config.offset_weight,
                                     anatomical_weight=config.anatomical_weight, codec=HeatmapCodec.from_config(config),
-                                    margin=config.anatomical_margin))
+                                    margin=margin))
 
 # %% ../nbs/03_learner.ipynb #4e993c4c
 NO_DECAY_MODULES = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm, nn.Embedding, AnatomicalEncoding)
@@ -237,7 +239,8 @@ def maht_learner(dls,                 # DataLoaders of (images, keypoints, mm pe
     codec = HeatmapCodec.from_config(config)
     metrics = [MeanRadialError('px', codec), MeanRadialError('mm', codec), LevelIdentification(codec)] + [LossComponent(k) for k in LOSS_KEYS]
     clip = [GradientClip(config.grad_clip)] if config.grad_clip else []
-    learn = MAHTLearner(dls, model, loss_func=make_loss(config), opt_func=opt, lr=config.lr, wd=[config.weight_decay, 0.],
+    train_kps = getattr(getattr(dls, 'train_ds', None), 'keypoints', None)      # None where dls has no training films
+    learn = MAHTLearner(dls, model, loss_func=make_loss(config, train_kps), opt_func=opt, lr=config.lr, wd=[config.weight_decay, 0.],
                     splitter=decay_groups, metrics=metrics, cbs=clip + list(cbs or []), path=path or config.run_dir,
                     model_dir='.')
     learn.config = config
