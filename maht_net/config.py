@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .anatomy import check_view
-from .data import atomic_write_bytes
+from .data import atomic_write_bytes, keep_saved_split
 from .dataloaders import DataConfig, AugmentConfig
 from .model import ModelConfig, create_maht_net
 from .loss import LossConfig
@@ -98,6 +98,10 @@ class TrainConfig(RunConfig, OptimConfig, LossConfig, ModelConfig, AugmentConfig
                  ) -> 'TrainConfig': # refused with a message naming unknown keys
         "A config from a flat dict (as `to_dict` and config.json), or one grouped by section; unknown keys are an error naming them."
         d = {k: v for s, x in d.items() for k, v in (x.items() if s in CONFIG_SECTIONS and isinstance(x, dict) else [(s, x)])}
+        if 'anatomical_margin' in d:      # a fixed margin in px at 512 px, written before the margins came from the films
+            warnings.warn(f"config key anatomical_margin={d.pop('anatomical_margin')} is no longer used and was dropped: the "
+                          f"order term's margins are anatomical_margin_fraction (default {LossConfig.anatomical_margin_fraction}) "
+                          "of each pair of edges' smallest true gap on the training films", stacklevel=2)
         known = {f.name for f in fields(cls)}
         extra = set(d) - known
         if extra: raise ValueError(f"unknown config keys: {sorted(extra)}")
@@ -113,8 +117,8 @@ class TrainConfig(RunConfig, OptimConfig, LossConfig, ModelConfig, AugmentConfig
     @classmethod
     def load(cls, path, # a JSON config file, flat or grouped by section
             ) -> 'TrainConfig': # checked as `from_dict` checks
-        "The config a JSON file describes."
-        return cls.from_dict(read_config_file(path))
+        "The config a JSON file describes; one saved before the split had its own seed keeps the split it was made with."
+        return cls.from_dict(keep_saved_split(read_config_file(path)))
 
 for _a, _b in zip(TrainConfig.__mro__[:6], TrainConfig.__mro__[1:7]): _a.__delwrap__ = _b   # docments find each field's comment in its section
 

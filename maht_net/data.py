@@ -18,12 +18,13 @@ from .anatomy import (VIEWS, VIEW_FLAG, LABEL_CODES, DEFAULT_SPACING_MM, check_v
                               keypoint_anatomy, slip_fractions)
 
 # %% auto #0
-__all__ = ['COLUMNS', 'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD', 'LEVEL_COLOURS', 'AnnotationError',
-           'read_annotation', 'annotation_text', 'parse_name', 'ImageError', 'check_image', 'to_uint8_gray',
-           'load_image', 'SpineItem', 'ScanResult', 'scan_dataset', 'fake_dataset', 'patient_hash', 'patient_split',
-           'split_patients', 'dataset_patients', 'split_items', 'disc_codes', 'fit_slip_threshold',
-           'training_slip_threshold', 'data_fingerprint', 'cache_root', 'atomic_write_bytes', 'load_spacing',
-           'spacing_mm', 'plot_spine', 'plot_grid']
+__all__ = ['COLUMNS', 'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD', 'SPACING_TABLE', 'NO_SPACING_TABLE',
+           'LEVEL_COLOURS', 'AnnotationError', 'read_annotation', 'annotation_text', 'parse_name', 'ImageError',
+           'check_image', 'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset', 'fake_dataset',
+           'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items', 'keep_saved_split',
+           'disc_codes', 'fit_slip_threshold', 'training_slip_threshold', 'data_fingerprint', 'cache_root',
+           'atomic_write_bytes', 'load_spacing', 'spacing_mm', 'parse_spacing', 'dataset_spacing', 'plot_spine',
+           'plot_grid']
 
 # %% ../nbs/00_data.ipynb #d9538eb9
 class AnnotationError(ValueError):
@@ -287,6 +288,12 @@ def split_items(items,          # `SpineItem`s (anything with `.patient`)
     s = split_patients(set(patients or []) | {i.patient for i in items}, seed, ratios)
     return [i for i in items if s[i.patient] == split]
 
+# %% ../nbs/00_data.ipynb #8a030ad5
+def keep_saved_split(settings: dict, # a run's saved settings, flat (config.json, a checkpoint's config)
+                    ) -> dict:       # the same, with `split_seed` set to `seed` where it is missing
+    "Settings saved before `split_seed` existed keep the split they were made with: their `seed` is their `split_seed`."
+    return settings if 'split_seed' in settings or 'seed' not in settings else {**settings, 'split_seed': settings['seed']}
+
 # %% ../nbs/00_data.ipynb #4da97c4b
 DEFAULT_SLIP_THRESHOLD = 0.10   # fraction of the lower endplate width; used only when the training split cannot fit one
 
@@ -387,6 +394,33 @@ def spacing_mm(item,         # a `SpineItem` (anything with `stem` and `image`)
     if isinstance(spacing, (str, Path)): spacing = load_spacing(spacing)
     if item.stem not in spacing: raise KeyError(f"{item.image}: no pixel spacing for {item.stem!r} in the spacing table")
     return spacing[item.stem]
+
+# %% ../nbs/00_data.ipynb #19937f46
+SPACING_TABLE = 'spacing.csv'   # a dataset's pixel spacing table, at its root beside AP/ and LA/: `stem,spacing_mm` rows
+
+def parse_spacing(value, # mm per pixel (a number or text reading as one), the path of a spacing table, a {stem: mm} dict, or None
+                 ):      # a float, a `Path`, the dict, or None
+    "A spacing as given on the command line, in a config or in a call: a positive number of mm per pixel, else a table's path."
+    if value is None or isinstance(value, (Path, dict)): return value
+    try: v = float(value)
+    except ValueError: return Path(value)
+    if not math.isfinite(v) or v <= 0: raise ValueError(f"spacing must be a positive number of mm per pixel, got {value}")
+    return v
+
+# %% ../nbs/00_data.ipynb #7792a95c
+NO_SPACING_TABLE = (f"default {DEFAULT_SPACING_MM} mm/px for every film "
+                    "(no spacing table: BUU-LSPINE images carry no pixel spacing)")   # the source of the default, in words
+
+def dataset_spacing(root,         # the dataset folder, whose `SPACING_TABLE` is read when it has one; None: no folder
+                    spacing=None, # the user's spacing, which wins: mm per pixel, a table's path or a {stem: mm} dict
+                   ) -> tuple:    # the spacing `spacing_mm` takes (a number or a {stem: mm} dict), its source in words
+    "The pixel spacing of a dataset's films and its source: the spacing given, else the dataset's table, else 0.2 mm/px."
+    given = parse_spacing(spacing)
+    if isinstance(given, float): return given, f"{given:g} mm/px for every film (given)"
+    if isinstance(given, dict): return dict(given), "a per-image spacing table (given)"
+    table = given or (Path(root)/SPACING_TABLE if root is not None else None)
+    if table is None or (given is None and not table.is_file()): return DEFAULT_SPACING_MM, NO_SPACING_TABLE
+    return load_spacing(table), f"from the spacing table {table}" + (' (given)' if given else '')
 
 # %% ../nbs/00_data.ipynb #1bec2727
 LEVEL_COLOURS = ('#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4')

@@ -18,7 +18,7 @@ with warnings.catch_warnings():     # fastai's modules call the deprecated torch
 
 from .anatomy import VIEWS, LABEL_CODES, check_view, flip_permutation, radial_error
 from .data import (IMAGE_EXTS, ScanResult, load_image, parse_name, scan_dataset, dataset_patients, split_items,
-                           load_spacing, spacing_mm, plot_spine, plot_grid, atomic_write_bytes, cache_root)
+                           load_spacing, spacing_mm, dataset_spacing, plot_spine, plot_grid, atomic_write_bytes, cache_root)
 
 # %% auto #0
 __all__ = ['CACHE_FORMAT', 'DEFAULT_FLIP', 'as_hw', 'Letterbox', 'letterbox', 'file_digest', 'ImageCache', 'AugmentConfig',
@@ -99,7 +99,6 @@ def file_digest(path, # any file
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
-
 
 # %% ../nbs/00c_dataloaders.ipynb #1147c530
 CACHE_FORMAT = 2   # bump whenever decoding (`load_image`, `to_uint8_gray`) or letterboxing (`Letterbox`) changes
@@ -414,9 +413,10 @@ class DataConfig:
     image_size: int = 512               # the model's input size in pixels (films are letterboxed to it)
     batch_size: int = 4                 # films per batch
     num_workers: int | None = None      # DataLoader workers; None: up to 4 on CUDA, 0 on CPU and MPS
-    seed: int = 42                      # seed of the patient split and of training
+    seed: int = 42                      # seed of training: the weights' start, augmentation, batch order (not the split)
+    split_seed: int = 42                # seed of the patient split: which patients train, validate and test
     max_items: int | None = None        # cap on films per split, for quick runs
-    spacing: str | float | None = None  # mm per original pixel: a number or a stem,spacing_mm CSV; None: 0.2
+    spacing: str | float | None = None  # mm per original pixel: a number or a stem,spacing_mm CSV; None: the dataset's table or 0.2
 
 # %% ../nbs/00c_dataloaders.ipynb #898bce33
 def report_problems(scan: ScanResult, # what `scan_dataset` found
@@ -461,7 +461,7 @@ class SpineDataLoaders(DataLoaders):
     def new_empty(self) -> 'SpineDataLoaders': # no films, same view, size and transforms
         "Loaders of the same view, size and transforms without films (`learn.export` saves these, not the dataset)."
         out = super().new_empty()
-        for k in ('view', 'root', 'image_size', 'synthetic', 'spacing'): setattr(out, k, getattr(self, k, None))
+        for k in ('view', 'root', 'image_size', 'synthetic', 'spacing_source'): setattr(out, k, getattr(self, k, None))
         out.problems, out.problem_lines = [], []
         return out
 
@@ -470,7 +470,7 @@ def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with A
                       view: str = DataConfig.view,         # 'AP' or 'LA'
                       image_size=DataConfig.image_size,    # input size in pixels (an int, or (height, width))
                       bs: int = DataConfig.batch_size,     # films per batch
-                      seed: int = DataConfig.seed,         # seed of the patient split
+                      split_seed: int = DataConfig.split_seed,   # seed of the patient split (not of training)
                       valid_split: str = 'val',            # the split to validate on: 'val' or 'test'
                       augment: bool = True,                # augment the training batches
                       flip: float | None = AugmentConfig.flip,        # flip probability; None: 0.5 on AP, 0 on LA
@@ -484,13 +484,13 @@ def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with A
                       cache_dir=None,                      # image cache folder; None: $MAHT_NET_CACHE or ~/.cache/maht_net
                       max_items: int | None = DataConfig.max_items,   # cap on films per split, for quick runs
                       progress: bool = True,               # show a progress bar while the cache is built
-                      spacing=DataConfig.spacing,          # mm per original pixel: number, {stem: mm} or CSV; None: 0.2
+                      spacing=DataConfig.spacing,          # mm per original pixel: number, {stem: mm} or CSV; None: the data's table or 0.2
                       log=print,                           # told every left-out film, one line each; None: silence
                      ) -> SpineDataLoaders: # train and validation loaders; `problems` lists the left-out files
     """fastai DataLoaders for one view: the 'train' split and `valid_split`, images cached at `image_size`,
-    keypoint-aware augmentation on the training batches. A batch is (images, keypoints, mm per input pixel). Every file
-    the scan leaves out is reported through `log` and kept as `(path, message)` pairs in the result's `problems`; the
-    good files are used."""
+    keypoint-aware augmentation on the training batches. A batch is (images, keypoints, mm per input pixel; the spacing
+    as `dataset_spacing` finds it, named in `spacing_source`). Every file the scan leaves out is reported through `log`
+    and kept as `(path, message)` pairs in the result's `problems`; the good files are used."""
     view, root = check_view(view), resolve_data_dir(data_dir)
     scan = scan_dataset(root, view)
     lines = []                                      # the report of left-out films, kept for the run's train.log
@@ -500,8 +500,9 @@ def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with A
         raise ValueError(f"{root}/{view}: no usable images, all {len(problems)} files left out"
                          + (f" (the first: {problems[0][1]})" if problems else ''))
     patients = dataset_patients(root)
-    train, valid = (split_items(scan.items, s, seed, patients=patients)[:max_items] for s in ('train', valid_split))
+    train, valid = (split_items(scan.items, s, split_seed, patients=patients)[:max_items] for s in ('train', valid_split))
     if not train or not valid: raise ValueError(f"{root}/{view}: the train or {valid_split} split is empty ({len(scan.items)} items)")
+    spacing, source = dataset_spacing(root, spacing)
     cache = ImageCache(image_size, cache_dir)
     dsets = [SpineDataset(items, image_size, cache, progress, spacing, split_idx=i) for i, items in enumerate((train, valid))]
     dev = best_device(device)
@@ -511,6 +512,5 @@ def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with A
                   num_workers=num_workers, device=dev) for i, ds in enumerate(dsets)]
     out = SpineDataLoaders(*dls, device=dev)
     out.view, out.root, out.image_size, out.synthetic = view, root, as_hw(image_size), is_synthetic(root)
-    out.problems, out.problem_lines = problems, lines
-    out.spacing = 'default 0.2 mm/px' if spacing is None else f'{spacing}' if isinstance(spacing, (int, float, str, Path)) else 'per-image table'
+    out.problems, out.problem_lines, out.spacing_source = problems, lines, source
     return out

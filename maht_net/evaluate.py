@@ -14,11 +14,11 @@ import torch
 import matplotlib.pyplot as plt
 
 from .anatomy import DEFAULT_SPACING_MM, n_edges, n_keypoints, keypoint_names
-from .data import (load_image, scan_dataset, split_items, dataset_patients, load_spacing, plot_spine,
+from .data import (load_image, scan_dataset, split_items, dataset_patients, dataset_spacing, SPACING_TABLE, plot_spine,
                            plot_grid, data_fingerprint)
 from .dataloaders import ImageCache, SpineDataset, resolve_data_dir, is_synthetic, report_problems
 from .predict import Predictor, invert_letterboxes, to_display, json_safe, USER_ERRORS, _headless, _message
-from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, parse_spacing, spacing_source, error_summary,
+from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, error_summary,
                               success_detection_rates, error_tables, level_identification, plot_error_cdf,
                               plot_keypoint_boxplot, _as_evaluations)
 from .clinical import clinical_metrics, plot_clinical
@@ -38,7 +38,7 @@ def check_fingerprint(pr: Predictor,      # the run's model, with what it record
     "Whether `root`, split as the run split it, holds the films the run trained and validated on; a difference warns."
     d, cfg = pr.meta.get('data', {}), pr.config
     if 'fingerprint' not in d or Path(d.get('root', '')).resolve() != Path(root).resolve(): return None
-    splits = {s: split_items(items, s, cfg.seed, patients=patients)[:cfg.max_items] for s in ('train', 'val')}
+    splits = {s: split_items(items, s, cfg.split_seed, patients=patients)[:cfg.max_items] for s in ('train', 'val')}
     now = data_fingerprint(splits)
     same = now == d['fingerprint']
     if not same: warnings.warn(f"{root}: these are not the films {pr.path} was trained on (films per split then "
@@ -50,7 +50,7 @@ def check_fingerprint(pr: Predictor,      # the run's model, with what it record
 def evaluate_checkpoint(checkpoint,                          # a checkpoint path or a `Predictor`
                         data_dir=None,                       # None: the checkpoint's data folder, else the default dataset
                         split: str = 'test',                 # 'train', 'val', 'test' or 'all'
-                        spacing=None,                        # mm per pixel or a spacing file; None: the run's, else 0.2
+                        spacing=None,                        # mm per pixel or a spacing file; None: the run's, else the data's table or 0.2
                         device=None,                         # 'cpu', 'cuda', 'mps' or None (best available)
                         tta: bool = False,                   # average with flipped predictions (AP only)
                         batch_size: int = 8,                 # films per forward pass
@@ -67,13 +67,12 @@ def evaluate_checkpoint(checkpoint,                          # a checkpoint path
     left_out = report_problems(scan, log)
     patients = dataset_patients(root)
     fingerprint = check_fingerprint(pr, root, scan.items, patients)
-    items = split_items(scan.items, split, cfg.seed, patients=patients)[:max_items]
+    items = split_items(scan.items, split, cfg.split_seed, patients=patients)[:max_items]
     if not items:
         raise ValueError(f"{root/cfg.view}: no usable {cfg.view} images in the {split} split "
                          f"({len(scan.items)} usable, {len(scan.problems)} with problems in the folder)")
-    spacing = parse_spacing(cfg.spacing if spacing is None else spacing)
-    spacing_table = load_spacing(spacing) if isinstance(spacing, Path) else spacing
-    ds = SpineDataset(items, cfg.image_size, ImageCache(cfg.image_size), progress=progress, spacing=spacing_table)
+    spacing, spacing_words = dataset_spacing(root, cfg.spacing if spacing is None else spacing)
+    ds = SpineDataset(items, cfg.image_size, ImageCache(cfg.image_size), progress=progress, spacing=spacing)
     t0 = time.perf_counter()
     dl = torch.utils.data.DataLoader(ds, batch_size=pr.batch_size, shuffle=False, num_workers=0)
     out = [pr.predict_input(x) for x, *_ in dl]
@@ -81,7 +80,7 @@ def evaluate_checkpoint(checkpoint,                          # a checkpoint path
     xy = torch.cat([o[0] for o in out]).numpy(); conf = torch.cat([o[1] for o in out]).numpy()
     t, src = pr.slip_threshold_source(slip_threshold, data_dir=root)
     meta = dict(model=pr.describe(),
-                data=dict(root=str(root), synthetic=is_synthetic(root), view=cfg.view, split=split, seed=cfg.seed,
+                data=dict(root=str(root), synthetic=is_synthetic(root), view=cfg.view, split=split, split_seed=cfg.split_seed,
                           films=len(items), usable_films=len(scan.items), problems=len(scan.problems),
                           left_out=[dict(file=str(p), problem=m) for p, m in left_out],
                           same_as_training=fingerprint),
@@ -89,7 +88,7 @@ def evaluate_checkpoint(checkpoint,                          # a checkpoint path
                             device=str(pr.device), batch_size=pr.batch_size))
     return Evaluation(cfg.view, invert_letterboxes(xy, ds.letterboxes), np.stack([i.keypoints for i in items]),
                       spacing=np.asarray(ds.spacing), labels=np.stack([i.labels for i in items]),
-                      stems=[i.stem for i in items], confidence=conf, spacing_source=spacing_source(spacing),
+                      stems=[i.stem for i in items], confidence=conf, spacing_source=spacing_words,
                       slip_threshold=t, threshold_source=src, meta=meta, items=items, dataset=ds, predictor=pr)
 
 
@@ -278,7 +277,7 @@ def report_markdown(m: dict,                    # `evaluation_metrics`
           f"| model | {mo.get('checkpoint', 'n/a')} (epoch {mo.get('epoch', 'n/a')}; {mo.get('backbone', '?')}, "
           f"{' x '.join(map(str, mo.get('image_size') or ['?']))} px input, stride {mo.get('stride', '?')}{', flip averaging' if mo.get('tta') else ''}) |",
           f"| data | {d.get('root', 'n/a')}{' (SYNTHETIC)' if syn else ''}: {m['view']} view, split {m.get('split')} "
-          f"(patient split seed {d.get('seed', '?')}), {m['films']} films x {m['keypoints_per_film']} keypoints |",
+          f"(patient split seed {d.get('split_seed', d.get('seed', '?'))}), {m['films']} films x {m['keypoints_per_film']} keypoints |",
           f"| pixel spacing | {m['spacing']['source']} |",
           f"| slip call threshold | {c['slip_threshold_pct']:.2f}% of the lower endplate width: {c['threshold_source']} |", '']
     if d.get('problems'): L += [f"{d['problems']} files of the folder had problems and were left out.", '']
@@ -476,7 +475,8 @@ def eval_parser() -> argparse.ArgumentParser: # the options of `maht_eval`
     a('--split', default='test', choices=['train', 'val', 'test', 'all'], help='patient split to evaluate (default test)')
     a('--out', default=None, metavar='DIR', help='report folder (default: <checkpoint folder>/eval_<split>)')
     a('--spacing', default=None, metavar='MM_OR_CSV',
-      help=f"mm per pixel for every film, or a stem,spacing_mm file (default: the checkpoint's, else {DEFAULT_SPACING_MM})")
+      help=f"mm per pixel for every film, or a stem,spacing_mm file (default: the checkpoint's, else the data folder's "
+           f"{SPACING_TABLE}, else {DEFAULT_SPACING_MM})")
     a('--slip-threshold', type=float, default=None, metavar='PCT',
       help='slip call threshold in %% of the endplate width (default: fit on the true corners of the training split)')
     a('--tta', action='store_true', help='average with flipped predictions (AP only; ignored for LA)')

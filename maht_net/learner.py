@@ -134,12 +134,12 @@ class LossComponent(Metric):
 
 # %% ../nbs/03_learner.ipynb #02e2aca6
 def data_record(dls,                 # the run's `spine_dataloaders`
-                config: TrainConfig, # its view and seed select the training split
+                config: TrainConfig, # its view and split seed select the training split
                ) -> dict:            # root, synthetic, fingerprint, left_out and slip_threshold
     """What a run trains on, for its checkpoints and `data.json`: the dataset folder (absolute), whether it is synthetic,
     the fingerprint of its training and validation films, the films the scan left out, and the slip call threshold
     fitted on the true corners of the training split."""
-    t, src = training_slip_threshold(dls.train_ds.items, config.view, config.seed, patients=dataset_patients(dls.root))
+    t, src = training_slip_threshold(dls.train_ds.items, config.view, config.split_seed, patients=dataset_patients(dls.root))
     return dict(root=str(Path(dls.root).resolve()), synthetic=bool(dls.synthetic),
                 fingerprint=data_fingerprint({'train': dls.train_ds.items, 'val': dls.valid_ds.items}),
                 left_out=[dict(file=str(p), problem=m) for p, m in getattr(dls, 'problems', [])],

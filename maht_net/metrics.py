@@ -4,7 +4,6 @@
 
 # %% ../nbs/04_metrics.ipynb #908dabaa
 from __future__ import annotations
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,30 +13,12 @@ import matplotlib.pyplot as plt
 
 from .anatomy import (LEVELS, EDGES, CORNERS, DEFAULT_SPACING_MM, check_view, n_edges, n_keypoints,
                               keypoint_anatomy, keypoint_names, radial_error, edges_identified, vertebrae_identified)
-from .data import DEFAULT_SLIP_THRESHOLD, LEVEL_COLOURS
+from .data import DEFAULT_SLIP_THRESHOLD, LEVEL_COLOURS, NO_SPACING_TABLE
 
 # %% auto #0
-__all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'parse_spacing', 'spacing_source', 'Evaluation', 'error_summary',
-           'sdr_key', 'success_detection_rates', 'keypoint_groups', 'error_table', 'error_tables', 'identified_share',
+__all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'Evaluation', 'error_summary', 'sdr_key',
+           'success_detection_rates', 'keypoint_groups', 'error_table', 'error_tables', 'identified_share',
            'level_identification', 'plot_error_cdf', 'plot_keypoint_boxplot']
-
-# %% ../nbs/04_metrics.ipynb #1f69daaf
-def parse_spacing(value): # a string from the command line, a number, a `Path` or None
-    "A spacing given on the command line: a number of mm per pixel, or the path of a `stem,spacing_mm` file."
-    if value is None or isinstance(value, (int, float, Path)): return value
-    try: v = float(value)
-    except ValueError: return Path(value)
-    if not math.isfinite(v) or v <= 0: raise ValueError(f"spacing must be a positive number of mm per pixel, got {value}")
-    return v
-
-def spacing_source(spacing, # None (the default), mm per pixel for all films, a spacing file or a per-film table
-                  ) -> str:  # a sentence for reports
-    "How the millimetres of a report were obtained, in words."
-    if spacing is None:
-        return f"default {DEFAULT_SPACING_MM} mm/px for every film (BUU-LSPINE images carry no pixel spacing)"
-    if isinstance(spacing, (int, float)): return f"{float(spacing):g} mm/px for every film (set by the user)"
-    if isinstance(spacing, (str, Path)): return f"per-image spacing file {spacing}"
-    return "per-image spacing table"
 
 # %% ../nbs/04_metrics.ipynb #c118774a
 VERSE_MAX_MM = 20.0             # VerSe: a vertebra is identified when its nearest true centre is its own and this close
@@ -52,7 +33,7 @@ class Evaluation:
     labels: np.ndarray | None = None       # (N, E) label column codes
     stems: list | None = None              # (N,) film names (None: film0, film1, ...)
     confidence: np.ndarray | None = None   # (N, K) heatmap peak
-    spacing_source: str = spacing_source(None)     # where `spacing` came from, in words
+    spacing_source: str = NO_SPACING_TABLE         # where `spacing` came from, in words
     slip_threshold: float = DEFAULT_SLIP_THRESHOLD # slip call threshold, a fraction of the endplate width
     threshold_source: str = f"default {DEFAULT_SLIP_THRESHOLD:.0%} of the endplate width"  # where it came from
     meta: dict = field(default_factory=dict)  # model, data and timing, as `evaluate_checkpoint` records them

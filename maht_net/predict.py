@@ -5,6 +5,7 @@
 # %% ../nbs/02b_predict.ipynb #b49abfe4
 from __future__ import annotations
 import argparse, json, math, sys
+from types import SimpleNamespace
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,15 +18,16 @@ from fastcore.basics import patch
 from .anatomy import (LEVELS, n_keypoints, keypoint_anatomy, flip_permutation, slip_fractions, slip_labels,
                               disc_names, MEYERDING, meyerding_grade, lordosis_angle)
 from .data import (IMAGE_EXTS, LEVEL_COLOURS, AnnotationError, ImageError, load_image, to_uint8_gray, parse_name,
-                           annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD)
+                           annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD,
+                           SPACING_TABLE, dataset_spacing, spacing_mm, keep_saved_split)
 from .dataloaders import as_hw, Letterbox, best_device
 from .codec import HeatmapCodec
 from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_model
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'invert_letterboxes', 'unflip_keypoints', 'Predictor', 'FilmPrediction', 'prediction_rows',
-           'to_display', 'draw_prediction', 'json_safe', 'predict_films', 'collect_films', 'predict_parser',
-           'maht_predict']
+           'to_display', 'draw_prediction', 'json_safe', 'predict_films', 'collect_films', 'film_spacings',
+           'predict_parser', 'maht_predict']
 
 # %% ../nbs/02b_predict.ipynb #92bc418a
 def invert_letterboxes(xy,     # (N, K, 2) keypoints in input pixels
@@ -81,7 +83,7 @@ class Predictor:
                        ) -> 'Predictor':     # the checkpoint's model, on `device` in eval mode
         "Rebuild the model of a checkpoint from its config and weights alone."
         ck = load_checkpoint(path)
-        return cls(checkpoint_model(ck, path), TrainConfig.from_dict(ck['config']), device, tta, batch_size,
+        return cls(checkpoint_model(ck, path), TrainConfig.from_dict(keep_saved_split(ck['config'])), device, tta, batch_size,
                    path=Path(path), epoch=ck.get('epoch'), meta=ck.get('meta'))
 
     def stored_threshold(self) -> tuple[float, str] | None: # (fraction of the endplate width, its source), or None
@@ -193,7 +195,7 @@ def slip_threshold_source(self: Predictor,
     d = data_dir if data_dir is not None else self.config.data_dir
     if d and Path(d).is_dir():
         try:
-            t, src = training_slip_threshold(scan_dataset(d, self.view).items, self.view, self.config.seed, dataset_patients(d))
+            t, src = training_slip_threshold(scan_dataset(d, self.view).items, self.view, self.config.split_seed, dataset_patients(d))
             return t, f"{src}, {d}"
         except (FileNotFoundError, ValueError): pass          # no usable films of this view there
     return DEFAULT_SLIP_THRESHOLD, f"default {DEFAULT_SLIP_THRESHOLD:.0%} (none given, kept or fit on training data)"
@@ -327,6 +329,18 @@ def collect_films(inputs, # paths of films or of folders of films
         else: missing.append(p)
     return files, missing
 
+# %% ../nbs/02b_predict.ipynb #ae27c218
+def film_spacings(paths,        # film files
+                  spacing=None, # the user's spacing, which wins: mm per pixel or the path of a spacing table
+                 ) -> tuple[dict, str]: # {film path: mm per pixel}, and where the spacing comes from, in words
+    "The pixel spacing of each film: the one given, else the spacing table in the film's folder or the one above, else 0.2 mm/px."
+    found, out = {}, {}
+    for p in map(Path, paths):
+        root = next((d for d in (p.parent, p.parent.parent) if (d/SPACING_TABLE).is_file()), None)
+        if root not in found: found[root] = dataset_spacing(root, spacing)
+        out[str(p)] = spacing_mm(SimpleNamespace(stem=p.stem, image=p), found[root][0])
+    return out, '; '.join(dict.fromkeys(words for _, words in found.values()))
+
 # %% ../nbs/02b_predict.ipynb #e1608cc8
 def _headless():
     "Draw without a display when not inside IPython (console commands)."
@@ -351,6 +365,8 @@ def predict_parser() -> argparse.ArgumentParser: # the options of `maht_predict`
     a('--device', default=None, help='cpu, cuda or mps (default: MPS > CUDA > CPU)')
     a('--batch-size', type=int, default=8, help='films per batch (default 8)')
     a('--max-size', type=int, default=1024, help='longest side of the overlay PNGs (default 1024)')
+    a('--spacing', default=None, metavar='MM_OR_CSV', help="mm per pixel for every film, or a stem,spacing_mm file "
+      "(default: the spacing.csv of the dataset the films lie in, else 0.2)")
     return p
 
 
@@ -367,11 +383,13 @@ def maht_predict(argv=None): # command-line arguments (None: `sys.argv`)
         pr = Predictor.from_checkpoint(a.checkpoint, a.device, a.tta, a.batch_size)
         t, src = pr.slip_threshold_source(None if a.slip_threshold is None else a.slip_threshold / 100, a.metrics)
         if pr.tta_ignored: print("maht_predict: --tta is ignored for LA (lateral films are never flipped)")
-        print(f"{pr.view} checkpoint {a.checkpoint}; slip threshold {t:.2%}: {src}")
+        spacing, spacing_src = film_spacings(files, a.spacing)
+        print(f"{pr.view} checkpoint {a.checkpoint}; slip threshold {t:.2%}: {src}\npixel spacing: {spacing_src}")
         res = predict_films(pr, files, a.out, t, a.max_size, log=err)
+        for r in res['films']: r['mm_per_px'] = spacing[r['file']]
         (Path(a.out)/'predictions.json').write_text(json.dumps(json_safe(dict(
             checkpoint=str(a.checkpoint), view=pr.view, tta=pr.tta, slip_threshold_pct=t * 100, threshold_source=src,
-            films=res['films'], failed=[dict(file=f, error=m) for f, m in res['failed']])), indent=1, allow_nan=False))
+            spacing_source=spacing_src, films=res['films'], failed=[dict(file=f, error=m) for f, m in res['failed']])), indent=1, allow_nan=False))
     except USER_ERRORS as e:
         sys.exit(f"maht_predict: error: {_message(e)}")
     print(f"predicted {len(res['films'])} films into {a.out}" + (f"; {len(res['failed']) + len(missing)} failed" if res['failed'] or missing else ''))

@@ -12,7 +12,7 @@ import cv2
 from fastcore.script import call_parse, store_true, anno_parser
 
 from .anatomy import VIEWS, LEVELS, LABEL_CODES, SLIP_CODE_VIEW, check_view, n_edges, DISCS
-from .data import annotation_text, cache_root
+from .data import annotation_text, cache_root, SPACING_TABLE
 from .spine_drawing import random_stream, spine_chain_mm, chain_corners, spine_shapes_mm, draw_shapes
 from .spine_drawing import hard_features, hard_shapes, hard_finish
 
@@ -25,7 +25,7 @@ __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', '
            'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
 
 # %% ../nbs/00a_synthetic.ipynb #b0b56f4e
-GENERATOR_VERSION = '2'     # bump when the drawn images or CSVs change: cached sets are keyed by it
+GENERATOR_VERSION = '3'     # bump when the files of a set change: cached sets are keyed by it (3: the spacing table)
 SLIP_RATE = 621 / 3600      # patients with a slip in BUU-LSPINE
 SLIP_CODE_COUNTS = {3: 464, 4: 194, 1: 61, 2: 69}   # slipped patients per diagnosis code
 SLIP_NAMES = {c: LABEL_CODES[c] for c in SLIP_CODE_VIEW}    # the slip codes 1-4 and their names
@@ -280,12 +280,12 @@ def write_synthetic_dataset(out,                            # the folder to writ
                             jpeg_quality: int = 95,         # 0-100
                             difficulty: str = 'default',    # 'default' or 'hard'
                            ) -> Path:                       # `out`
-    "Write a synthetic BUU-LSPINE set: AP and LA films with CSVs, and a README."
+    "Write a synthetic BUU-LSPINE set: AP and LA films with CSVs, their spacing table and a README."
     out, difficulty = Path(out), check_difficulty(difficulty)
     if int(n_patients) < 1: raise ValueError(f"n_patients must be at least 1, got {n_patients}")
     if max_size is not None and int(max_size) < 64: raise ValueError(f"max_size must be at least 64 px, got {max_size}")
     for v in VIEWS: (out/v).mkdir(parents=True, exist_ok=True)
-    counts = {c: 0 for c in SLIP_CODE_COUNTS}
+    counts, spacing = {c: 0 for c in SLIP_CODE_COUNTS}, ['stem,spacing_mm']
     for i in range(1, int(n_patients) + 1):
         ps = patient_seed(seed, i); p = synth_patient(ps, difficulty)
         if p['slip']: counts[p['slip']['code']] += 1
@@ -296,11 +296,14 @@ def write_synthetic_dataset(out,                            # the folder to writ
             if not ok: raise IOError(f"{out/v/stem}.jpg: JPEG encoding failed")
             (out/v/f"{stem}.jpg").write_bytes(buf.tobytes())
             (out/v/f"{stem}.csv").write_text(annotation_text(s['keypoints'], s['labels']))
+            spacing.append(f"{stem},{s['meta']['mm_per_px']:.6f}")      # mm per pixel of the film as written
+    (out/SPACING_TABLE).write_text('\n'.join(spacing) + '\n')
     (out/'README.txt').write_text(
         f"SYNTHETIC BUU-LSPINE-like dataset (not real radiographs), made by maht_net.synthetic "
         f"(generator version {GENERATOR_VERSION}).\nseed={seed} patients={n_patients} max_size={max_size} difficulty={difficulty}\n"
         f"{n_patients} AP films (AP/*Y0.jpg) and {n_patients} lateral films (LA/*Y1.jpg), each with a CSV of "
-        f"corner rows x1,y1,x2,y2,label.\nslipped patients: "
+        f"corner rows x1,y1,x2,y2,label.\n"
+        f"{SPACING_TABLE}: the pixel spacing of every film, rows stem,spacing_mm.\nslipped patients: "
         + ', '.join(f"{SLIP_NAMES[c]} (code {c}): {n}" for c, n in counts.items()) + '\n')
     return out
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 # maht_net's modules before fastai's: dataloaders loads fastai without its import-time warnings
-from .data import atomic_write_bytes
+from .data import atomic_write_bytes, keep_saved_split
 from .dataloaders import spine_dataloaders, as_hw, resolve_data_dir, is_synthetic
 from .model import create_maht_net
 from .config import (GRAD_CLIP, MONITORS, CONFIG_SECTIONS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
@@ -265,7 +265,7 @@ def resume_config(ck: dict,    # a loaded checkpoint
                   **overrides, # settings given again: those of `RESUME_OVERRIDABLE` change, the rest must agree
                  ) -> TrainConfig: # the checkpoint's config, in the checkpoint's run folder
     "The config of a resumed run: the checkpoint's, with the few settings that may change; contradictions are errors."
-    d = dict(ck['config'])
+    d = keep_saved_split(dict(ck['config']))          # a run saved before `split_seed` keeps its split
     for k, v in overrides.items():
         if v is None: continue
         if k in RESUME_OVERRIDABLE: d[k] = v
@@ -319,7 +319,7 @@ def train(config: TrainConfig | None = None, # the run (default: `TrainConfig(**
     if start is None: set_seed(config.seed, reproducible=True)
     else: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False   # the states come from the checkpoint
     trackers = tracking_callbacks(log, config, resumed=start is not None)    # a missing extra stops here, before any work
-    dls = spine_dataloaders(root, config.view, image_size=config.image_size, bs=config.batch_size, seed=config.seed,
+    dls = spine_dataloaders(root, config.view, image_size=config.image_size, bs=config.batch_size, split_seed=config.split_seed,
                             flip=config.flip, rotate=config.rotate, scale=config.scale, brightness=config.brightness,
                             contrast=config.contrast, noise=config.noise, num_workers=config.num_workers,
                             device=process_device(config.device), max_items=config.max_items, progress=bars,
@@ -332,6 +332,7 @@ def train(config: TrainConfig | None = None, # the run (default: `TrainConfig(**
     say(f"run: {config.run_dir} | view {config.view}, {config.image_size} px, batch {config.batch_size}, "
         f"{config.epochs} epochs | device {dls.device}{', AMP' if use_amp(config, dls.device) else ''} | "
         f"train {len(dls.train_ds)} / valid {len(dls.valid_ds)} images" + (f" | {world} processes" if world > 1 else ''))
+    say(f"patient split seed {config.split_seed}, training seed {config.seed} | pixel spacing: {dls.spacing_source}")
     sched, state = run_callbacks(config, start, quiet)
     learn = maht_learner(dls, config, model, cbs=[sched, state] + trackers + list(cbs or []))
     learn.state = state
@@ -400,7 +401,8 @@ def train_parser() -> argparse.ArgumentParser: # `maht_train`'s flags
     a('--grad-clip', type=float, default=None, metavar='NORM', help=f'largest gradient norm (default {GRAD_CLIP}; 0: off)')
     a('--weight-decay', type=float, default=None, help='AdamW weight decay on weights (default 1e-4)')
     a('--max-items', type=int, default=None, help='use at most this many images per split (quick runs)')
-    a('--seed', type=int, default=None, help='random seed (default 42)')
+    a('--seed', type=int, default=None, help='seed of training: the weights\' start, augmentation, batch order (default 42; '
+      'the patient split has its own, --split-seed)')
     a('--log', nargs='+', choices=TRACKERS, default=None, metavar='KIND',
       help="also log each epoch with fastai's trackers: csv (log.csv in the run folder), tensorboard (tensorboard/ in "
            "the run folder; pip install tensorboard), wandb (Weights & Biases; pip install wandb)")
@@ -443,7 +445,7 @@ def maht_train(argv=None, # command-line arguments (default: `sys.argv[1:]`)
     if args.get('view'): args['view'] = args['view'].upper()
     if resume and config_file: sys.exit("maht_train: error: --config starts a new run; a resumed run keeps its checkpoint's config")
     try:
-        base = read_config_file(config_file) if config_file else {}
+        base = keep_saved_split(read_config_file(config_file)) if config_file else {}
         given = {**base, **(MODEL_PRESETS[size] if size else {}), **{k: v for k, v in args.items() if v is not None}}
         if given.get('grad_clip') == 0: given['grad_clip'] = None
         if resume: train(resume=resume, log=log, **given)

@@ -20,7 +20,7 @@ def test_maht_eval_reports_what_evaluate_checkpoint_finds(ap_run, tmp_path):
     from maht_net.evaluate import evaluate_checkpoint, REPORT_FIGURES, png_is_blank
     r = run(command('maht_eval'), '--checkpoint', ap_run/'best.pth', '--split', 'all', '--out', tmp_path/'eval', '--device', 'cpu')
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.startswith('SYNTHETIC data') and 'default 0.2 mm/px' in r.stdout, r.stdout
+    assert r.stdout.startswith('SYNTHETIC data') and 'pixel spacing: from the spacing table' in r.stdout, r.stdout
     ev = evaluate_checkpoint(ap_run/'best.pth', split='all', device='cpu', log=None)
     mj = strict_json(tmp_path/'eval'/'metrics.json')
     assert abs(mj['mean_radial_error_px'] - ev.err_px.mean()) < 1e-4 and abs(mj['mean_radial_error_mm'] - ev.err_mm.mean()) < 1e-4
