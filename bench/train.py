@@ -30,7 +30,7 @@ def main():
     root = write_synthetic_dataset(tempfile.mkdtemp(), n_patients=a.items * 2, seed=0, max_size=max(512, a.image_size))
     cfg = TrainConfig(view='AP', image_size=a.image_size, batch_size=a.bs, epochs=100,
                       **{**MODEL_PRESETS[a.size], 'pretrained': 'none'},   # speed needs no trained weights
-                      heatmap_sigma=4.0 * a.image_size / 512,   # the anatomical margin scales with the input by itself
+                      heatmap_sigma=4.0 * a.image_size / 512,   # the order margins come from the films at this size
                       device=a.device, experiment_name='bench', output_dir=tempfile.mkdtemp())
     dls = spine_dataloaders(root, 'AP', image_size=a.image_size, bs=a.bs, num_workers=0, device=a.device,
                             max_items=a.items, progress=False, cache_dir=tempfile.mkdtemp())
@@ -43,7 +43,7 @@ def main():
     learn = maht_learner(dls, cfg, model, cbs=[sched, NoValidate()])
     learn.remove_cb(learn.progress); learn.logger = lambda *a, **k: None
 
-    loss_fn = make_loss(cfg)
+    loss_fn = make_loss(cfg, dls.train_ds.keypoints)        # the Learner's loss: order margins from the training films
     decay, spared = decay_groups(plain_model)            # the same parameter groups and clipping as the Learner
     opt = torch.optim.AdamW([dict(params=decay, weight_decay=cfg.weight_decay), dict(params=spared, weight_decay=0.)],
                             lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8)
