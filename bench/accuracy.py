@@ -16,8 +16,9 @@ The protocol:
 * every run is scored from its best epoch on validation, on the test split and on a **fresh** hard set of
   `--fresh-patients` new patients (another data seed, all of its films), in the films' true millimetres (the
   synthetic sets carry their spacing table);
-* the MAHT-Net variant (rows named maht*) is chosen by its mean validation error over the seeds, before any test or
-  fresh number is printed; only that variant and the plain network are reported on test and fresh;
+* the MAHT-Net variant (rows named maht*) is chosen by its mean validation error over the views and seeds, before any
+  test or fresh number is printed, and no test or fresh number is printed until every (view, row, seed) of the grid is
+  done; only the chosen variant and the plain network are reported on test and fresh;
 * a row is mean +- sd over seeds; the comparison of the chosen variant with the plain network is a paired per-film
   bootstrap 95% interval (films resampled, the same films for both, 10,000 draws) of the difference in mean error and
   in level identification, with the films that have any edge off its level.
@@ -180,7 +181,8 @@ def choose(groups: dict, view_rows) -> str:
 
 def report(a, out: Path) -> str:
     results = [json.loads(p.read_text()) for p in sorted((out/'runs').glob('*.json'))]
-    results = [r for r in results if r['setup'] == setup(a)]
+    results = [r for r in results if r['setup'] == setup(a) and r['view'] in a.views and r['row'] in a.rows
+               and r['seed'] in a.seeds]
     if not results: return 'no results yet'
     views = [v for v in a.views if any(r['view'] == v for r in results)]
     groups = {}
@@ -199,6 +201,12 @@ def report(a, out: Path) -> str:
     md += [f"Chosen MAHT-Net variant: **{chosen}** (mean validation error over views and seeds: " +
            ', '.join(f"{r} {v:.3f} mm" for r, v in score.items()) + ").\n"]
     final = {k: v for k, v in groups.items() if k[1] in (chosen, 'plain')}
+    done, wanted = len(results), len(a.views) * len(a.rows) * len(a.seeds)
+    if done < wanted:      # a choice on part of the grid would be read again once it is whole
+        md += [f"Test and fresh numbers are withheld until the grid is whole ({done} of {wanted} runs done).\n"]
+        text = '\n'.join(md) + '\n'
+        (out/'report.md').write_text(text)
+        return text
     for name, title in (('test', 'Test split (patients never seen)'), ('fresh', 'Fresh set (new patients, never tuned on)')):
         md += [f"## {title}\n", table(final, name), '']
     md += ["## MAHT-Net against the plain network, paired over films\n",

@@ -49,3 +49,15 @@ def test_rows_intervals_and_the_choice(tmp_path):
     assert fresh['off'] == [0.0, 1.0] and fresh['films'] == 6
     assert '| AP | maht | 3 | 4 | 0.90 ± 0.10 |' in text                    # validation: mean ± sd over the three seeds
     assert '| AP | maht_coord |' in text.split('## Test split')[0] and '| AP | maht_coord |' not in text.split('## Test split')[1]
+
+
+def test_test_numbers_wait_for_the_whole_grid(tmp_path):
+    m = bench()
+    args = m.parse_args(['--views', 'LA', '--rows', 'plain', 'maht', '--seeds', '0', '1', '--out', str(tmp_path)])
+    (tmp_path/'runs').mkdir()
+    for row, seed in (('plain', 0), ('maht', 0), ('plain', 1)):
+        r = result(m, args, 'LA', row, seed, dict(val=1.0, test=1.0, fresh=1.0))
+        (tmp_path/'runs'/f"LA_{row}_seed{seed}.json").write_text(json.dumps(r))
+    text = m.report(args, tmp_path)
+    assert 'withheld until the grid is whole (3 of 4 runs done)' in text and '## Test split' not in text
+    assert not (tmp_path/'report.json').exists()
