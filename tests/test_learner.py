@@ -20,9 +20,10 @@ def hand_built(config, **kw):
     return dls, maht_learner(dls, config, **kw)
 
 
-def test_export_then_load_learner_and_predict_in_a_fresh_process(tiny_config, tmp_path):
+@pytest.mark.parametrize('head', ['maht', 'plain'])
+def test_export_then_load_learner_and_predict_in_a_fresh_process(head, tiny_config, tmp_path):
     torch.manual_seed(0)
-    dls, learn = hand_built(tiny_config('export'))
+    dls, learn = hand_built(tiny_config('export', head=head))
     film = dls.valid_ds.items[0].image
     here = learn.predict(film)
     learn.export(tmp_path/'learner.pkl')
@@ -34,12 +35,13 @@ learn = load_learner({str(tmp_path/'learner.pkl')!r})
 fp = learn.predict({str(film)!r})
 print(json.dumps(dict(kps=fp.keypoints.tolist(), conf=fp.confidence.tolist(), labels=fp.labels.tolist(),
                       threshold=fp.threshold, films=len(learn.dls.train_ds) + len(learn.dls.valid_ds),
-                      cls=type(learn).__name__)))
+                      cls=type(learn).__name__, head=learn.model.config['head'])))
 """
     r = run(sys.executable, '-c', script, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     got = json.loads(r.stdout.strip().splitlines()[-1])
     assert got['cls'] == 'MAHTLearner' and got['films'] == 0          # the dataset stays behind
+    assert got['head'] == head
     np.testing.assert_allclose(got['kps'], here.keypoints, atol=1e-4)
     np.testing.assert_allclose(got['conf'], here.confidence, atol=1e-6)
     assert got['labels'] == here.labels.tolist() and got['threshold'] == pytest.approx(here.threshold)
