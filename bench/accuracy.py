@@ -27,7 +27,7 @@ Each (view, row, seed) result is written to `<out>/runs/` as soon as it finishes
 grid builds up across runs and machines; `<out>/commands.txt` keeps every command that added to it. `--device cuda`
 runs the same grid on a GPU.
 """
-import argparse, json, shlex, subprocess, sys, tempfile, time, warnings
+import argparse, json, re, shlex, subprocess, sys, tempfile, time, warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -195,7 +195,8 @@ def report(a, out: Path) -> str:
           f"{s['patients']} hard patients (data seed {s['data_seed']}, patient split seed {s['split_seed']}), "
           f"{s['model_size']} preset, {s['image_size']} px, {s['epochs']} epochs, batch {s['batch_size']}; fresh set: "
           f"{s['fresh_patients']} new hard patients (data seed {s['fresh_seed']}), every film. Errors in the films' "
-          f"true millimetres ({results[0]['val']['spacing_source']}). Each number: mean ± sd over the training seeds.\n",
+          f"true millimetres ({re.sub(r'[^ ]*/', '', results[0]['val']['spacing_source'])} of each set). Each number: mean ± sd "
+          f"over the training seeds.\n",
           "## Validation (every row; the choices are made here)\n", table(groups, 'val'), '']
     chosen, score = choose(groups, views)
     md += [f"Chosen MAHT-Net variant: **{chosen}** (mean validation error over views and seeds: " +
