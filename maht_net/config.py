@@ -53,14 +53,14 @@ class RunConfig:
 
 # %% ../nbs/02a_config.ipynb #f5fc602a
 def read_config_file(path, # a JSON file of settings, flat or grouped by section
-                    ) -> dict: # the settings as written
+                    ) -> dict: # the settings as written; `split_seed` = `seed` where an older file has no split seed
     "The settings of a JSON config file, or a one-line error naming it."
     p = Path(path)
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such config file")
     try: d = json.loads(p.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{p}: not a JSON config ({e.msg}, line {e.lineno})") from None
     if not isinstance(d, dict): raise ValueError(f"{p}: not a JSON config (an object of settings is expected)")
-    return d
+    return keep_saved_split(d)        # a file saved before the split had its own seed keeps the split it was made with
 
 # %% ../nbs/02a_config.ipynb #c59383d9
 CONFIG_SECTIONS = dict(data=DataConfig, augmentation=AugmentConfig, model=ModelConfig, loss=LossConfig,
@@ -117,8 +117,8 @@ class TrainConfig(RunConfig, OptimConfig, LossConfig, ModelConfig, AugmentConfig
     @classmethod
     def load(cls, path, # a JSON config file, flat or grouped by section
             ) -> 'TrainConfig': # checked as `from_dict` checks
-        "The config a JSON file describes; one saved before the split had its own seed keeps the split it was made with."
-        return cls.from_dict(keep_saved_split(read_config_file(path)))
+        "The config a JSON file describes."
+        return cls.from_dict(read_config_file(path))
 
 for _a, _b in zip(TrainConfig.__mro__[:6], TrainConfig.__mro__[1:7]): _a.__delwrap__ = _b   # docments find each field's comment in its section
 
@@ -212,6 +212,7 @@ def load_checkpoint(path, # a maht_net checkpoint file
         raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)") from None
     if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a maht_net training checkpoint")
+    if isinstance(ck.get('config'), dict): ck['config'] = keep_saved_split(ck['config'])   # its run's split, as it was made
     return ck
 
 # %% ../nbs/02a_config.ipynb #6f0e333c

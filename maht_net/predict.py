@@ -19,7 +19,7 @@ from .anatomy import (LEVELS, n_keypoints, keypoint_anatomy, flip_permutation, s
                               disc_names, MEYERDING, meyerding_grade, lordosis_angle)
 from .data import (IMAGE_EXTS, LEVEL_COLOURS, AnnotationError, ImageError, load_image, to_uint8_gray, parse_name,
                            annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD,
-                           SPACING_TABLE, dataset_spacing, spacing_mm, keep_saved_split)
+                           SPACING_TABLE, dataset_spacing, spacing_mm)
 from .dataloaders import as_hw, Letterbox, best_device
 from .codec import HeatmapCodec
 from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_model
@@ -83,7 +83,7 @@ class Predictor:
                        ) -> 'Predictor':     # the checkpoint's model, on `device` in eval mode
         "Rebuild the model of a checkpoint from its config and weights alone."
         ck = load_checkpoint(path)
-        return cls(checkpoint_model(ck, path), TrainConfig.from_dict(keep_saved_split(ck['config'])), device, tta, batch_size,
+        return cls(checkpoint_model(ck, path), TrainConfig.from_dict(ck['config']), device, tta, batch_size,
                    path=Path(path), epoch=ck.get('epoch'), meta=ck.get('meta'))
 
     def stored_threshold(self) -> tuple[float, str] | None: # (fraction of the endplate width, its source), or None

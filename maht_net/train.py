@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 # maht_net's modules before fastai's: dataloaders loads fastai without its import-time warnings
-from .data import atomic_write_bytes, keep_saved_split
+from .data import atomic_write_bytes
 from .dataloaders import spine_dataloaders, as_hw, resolve_data_dir, is_synthetic
 from .model import create_maht_net
 from .config import (GRAD_CLIP, MONITORS, CONFIG_SECTIONS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
@@ -265,7 +265,7 @@ def resume_config(ck: dict,    # a loaded checkpoint
                   **overrides, # settings given again: those of `RESUME_OVERRIDABLE` change, the rest must agree
                  ) -> TrainConfig: # the checkpoint's config, in the checkpoint's run folder
     "The config of a resumed run: the checkpoint's, with the few settings that may change; contradictions are errors."
-    d = keep_saved_split(dict(ck['config']))          # a run saved before `split_seed` keeps its split
+    d = dict(ck['config'])
     for k, v in overrides.items():
         if v is None: continue
         if k in RESUME_OVERRIDABLE: d[k] = v
@@ -445,7 +445,7 @@ def maht_train(argv=None, # command-line arguments (default: `sys.argv[1:]`)
     if args.get('view'): args['view'] = args['view'].upper()
     if resume and config_file: sys.exit("maht_train: error: --config starts a new run; a resumed run keeps its checkpoint's config")
     try:
-        base = keep_saved_split(read_config_file(config_file)) if config_file else {}
+        base = read_config_file(config_file) if config_file else {}
         given = {**base, **(MODEL_PRESETS[size] if size else {}), **{k: v for k, v in args.items() if v is not None}}
         if given.get('grad_clip') == 0: given['grad_clip'] = None
         if resume: train(resume=resume, log=log, **given)
