@@ -19,12 +19,12 @@ from .anatomy import (VIEWS, VIEW_FLAG, LABEL_CODES, DEFAULT_SPACING_MM, check_v
 
 # %% auto #0
 __all__ = ['COLUMNS', 'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD', 'SPACING_TABLE', 'NO_SPACING_TABLE',
-           'LEVEL_COLOURS', 'AnnotationError', 'read_annotation', 'annotation_text', 'parse_name', 'ImageError',
-           'check_image', 'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset', 'fake_dataset',
-           'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items', 'keep_saved_split',
-           'disc_codes', 'fit_slip_threshold', 'training_slip_threshold', 'data_fingerprint', 'cache_root',
-           'atomic_write_bytes', 'load_spacing', 'spacing_mm', 'parse_spacing', 'dataset_spacing', 'plot_spine',
-           'plot_grid']
+           'TRUTH_FOLDER', 'LEVEL_COLOURS', 'AnnotationError', 'read_annotation', 'annotation_text', 'parse_name',
+           'ImageError', 'check_image', 'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset',
+           'fake_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items',
+           'keep_saved_split', 'disc_codes', 'fit_slip_threshold', 'training_slip_threshold', 'data_fingerprint',
+           'cache_root', 'atomic_write_bytes', 'load_spacing', 'spacing_mm', 'parse_spacing', 'dataset_spacing',
+           'exact_corners', 'plot_spine', 'plot_grid']
 
 # %% ../nbs/00_data.ipynb #d9538eb9
 class AnnotationError(ValueError):
@@ -421,6 +421,17 @@ def dataset_spacing(root,         # the dataset folder, whose `SPACING_TABLE` is
     table = given or (Path(root)/SPACING_TABLE if root is not None else None)
     if table is None or (given is None and not table.is_file()): return DEFAULT_SPACING_MM, NO_SPACING_TABLE
     return load_spacing(table), f"from the spacing table {table}" + (' (given)' if given else '')
+
+# %% ../nbs/00_data.ipynb #72575b37
+TRUTH_FOLDER = 'truth'   # exact corners beside a dataset's annotations, at its root: truth/AP/<stem>.csv, truth/LA/<stem>.csv
+
+def exact_corners(root,  # the dataset folder
+                  items, # its `SpineItem`s (anything with `view` and `stem`)
+                 ) -> np.ndarray | None: # (N, K, 2) exact corners in original pixels; None: the dataset has no `truth/`
+    "The exact corners of the items' films, from the dataset's `truth/` folder, or None when it has none."
+    folder = Path(root)/TRUTH_FOLDER
+    if not folder.is_dir() or not items: return None
+    return np.stack([read_annotation(folder/it.view/f"{it.stem}.csv", it.view)[0] for it in items])
 
 # %% ../nbs/00_data.ipynb #1bec2727
 LEVEL_COLOURS = ('#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4')

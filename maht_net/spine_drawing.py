@@ -12,8 +12,8 @@ import cv2
 from .anatomy import VIEWS, SLIP_SIGN, check_view
 
 # %% auto #0
-__all__ = ['random_stream', 'spine_chain_mm', 'chain_corners', 'spine_shapes_mm', 'draw_shapes', 'hard_features', 'hard_angles',
-           'hard_shapes', 'hard_finish']
+__all__ = ['random_stream', 'spine_chain_mm', 'chain_corners', 'polygon_shape', 'ellipse_shape', 'spine_shapes_mm', 'draw_shapes',
+           'hard_features', 'hard_angles', 'endplate_frame', 'hard_shapes', 'hard_finish']
 
 # %% ../nbs/00a_spine_drawing.ipynb #a38eaa88
 def random_stream(seed: int,  # the film's seed, >= 0
@@ -66,6 +66,7 @@ def spine_chain_mm(view: str,               # 'AP' or 'LA' (any case)
         d = slip['disc'] + 1
         shift[d] = SLIP_SIGN[slip['code']] * slip['fraction']
         disc_h[d] *= 0.8
+    if patient.get('transitional') == 'lstv': disc_h[5] *= 0.4       # a sacralised L5: the L5/S1 disc is a remnant
     mid = np.zeros((13, 2))
     for d in range(5, -1, -1):
         lo, hi = 2 * d + 2, 2 * d + 1
@@ -80,10 +81,27 @@ def chain_corners(chain: dict, # from `spine_chain_mm`
     return np.stack([chain['mid'] - half, chain['mid'] + half], 1)
 
 # %% ../nbs/00a_spine_drawing.ipynb #aa730b7b
-def _poly(pts, fill, rim=0., rim_mm=1.0, soft_mm=0., tex=0.1):
+def polygon_shape(pts,            # (P, 2) vertices in mm, in order
+                  fill: float,    # density inside
+                  rim: float = 0.,  # extra density in a band along the outline (cortical bone)
+                  rim_mm: float = 1.0, # width of that band, mm
+                  soft_mm: float = 0., # width of a soft outline, mm (0: one pixel)
+                  tex: float = 0.1,    # relative strength of the random texture
+                 ) -> dict:            # a shape for `draw_shapes`
+    "A polygon to draw, in mm."
     return dict(kind='poly', pts=np.asarray(pts, float), fill=fill, rim=rim, rim_mm=rim_mm, soft_mm=soft_mm, tex=tex)
 
-def _ellipse(c, a, b, ang, fill, rim=0., rim_mm=1.0, soft_mm=0., tex=0.1):
+def ellipse_shape(c,              # (2,) centre, mm
+                  a: float,       # half-axis along the angle, mm
+                  b: float,       # the other half-axis, mm
+                  ang: float,     # angle of the first axis, radians
+                  fill: float,    # density inside
+                  rim: float = 0.,     # extra density along the outline
+                  rim_mm: float = 1.0, # width of that band, mm
+                  soft_mm: float = 0., # width of a soft outline, mm
+                  tex: float = 0.1,    # relative strength of the random texture
+                 ) -> dict:       # a shape for `draw_shapes`
+    "An ellipse to draw, in mm."
     return dict(kind='ellipse', c=np.asarray(c, float), ax=(float(a), float(b)), ang=float(ang),
                 fill=fill, rim=rim, rim_mm=rim_mm, soft_mm=soft_mm, tex=tex)
 
@@ -100,12 +118,13 @@ def spine_shapes_mm(view: str,              # 'AP' or 'LA' (any case)
                     corners: np.ndarray,    # (13, 2, 2) endplate corners in mm, from `chain_corners`
                     r: np.random.Generator, # the film's geometry stream
                     density: float = 1.0,   # scales the bodies' fill and rim (bones thin with age)
+                    transitional: str | None = None, # a kind of `TRANSITIONAL` anatomy, or None
                    ) -> list:               # shapes (dicts: polygons and ellipses) in mm, for `draw_shapes`
     "Everything drawn for a spine: the bodies and the bones around them."
     view = check_view(view)
     quads = [np.array([corners[2 * b, 0], corners[2 * b, 1], corners[2 * b + 1, 1], corners[2 * b + 1, 0]]) for b in range(6)]
     bone = r.uniform(0.26, 0.34) * density; rim = r.uniform(0.18, 0.28) * density
-    shapes = [_poly(q, bone, rim, rim_mm=r.uniform(0.9, 1.6), tex=0.35) for q in quads]
+    shapes = [polygon_shape(q, bone, rim, rim_mm=r.uniform(0.9, 1.6), tex=0.35) for q in quads]
     s1l, s1r = corners[12]; s1m = (s1l + s1r) / 2; w1 = np.linalg.norm(s1r - s1l)
     e1 = (s1r - s1l) / w1; d1 = np.array([-e1[1], e1[0]])
     if view == 'AP':
@@ -113,43 +132,47 @@ def spine_shapes_mm(view: str,              # 'AP' or 'LA' (any case)
         for b, q in enumerate(quads):
             c, e, dn, w, h, ang = _body_frame(q)
             for s in (-1, 1):
-                shapes.append(_ellipse(c + s * 0.31 * w * e - 0.18 * h * dn, 0.085 * w, 0.15 * h, ang, 0.05, 0.16, 1.5))
+                shapes.append(ellipse_shape(c + s * 0.31 * w * e - 0.18 * h * dn, 0.085 * w, 0.15 * h, ang, 0.05, 0.16, 1.5))
                 L, t = tp_len[b], math.tan(math.radians(8 if b < 5 else 20))
                 x0, x1 = 0.42 * w, 0.5 * w + L
                 pts = [c + s * x0 * e - 0.15 * h * dn, c + s * x1 * e - (0.12 * h + t * L) * dn,
                        c + s * x1 * e - (0.0 * h + t * L) * dn, c + s * x0 * e + 0.02 * h * dn]
-                shapes.append(_poly(pts, 0.11, 0.06, 1.0))
-            shapes.append(_ellipse(c + 0.3 * h * dn, 0.06 * w, 0.28 * h, ang, 0.08, 0.1, 1.2))
-            if b == 0:   # 12th ribs from T12
+                if b == 5 and transitional == 'lstv':     # broad wings down onto the sacral ala (Castellvi type II-III)
+                    pts = [c + s * x0 * e - 0.2 * h * dn, c + s * (0.5 * w + 26) * e - 0.1 * h * dn,
+                           s1m + s * (0.5 * w1 + 24) * e1 + 3 * d1, s1m + s * 0.42 * w1 * e1 + 2 * d1]
+                shapes.append(polygon_shape(pts, 0.15 if b == 5 and transitional == 'lstv' else 0.11, 0.06, 1.0))
+            shapes.append(ellipse_shape(c + 0.3 * h * dn, 0.06 * w, 0.28 * h, ang, 0.08, 0.1, 1.2))
+            if (b == 0 and transitional != 'no_12th_rib') or (b == 1 and transitional == 'lumbar_rib'):   # 12th ribs from T12
                 for s in (-1, 1):
-                    shapes.append(_ellipse(c + s * (0.5 * w + 38) * e + 14 * dn, 48, 4.5, ang + s * math.radians(28), 0.09, 0.07, 1.0))
+                    rib = 48 if b == 0 else 30                                     # a lumbar rib is short
+                    shapes.append(ellipse_shape(c + s * (0.5 * w + rib - 10) * e + 14 * dn, rib, 4.5, ang + s * math.radians(28), 0.09, 0.07, 1.0))
         # sacrum: S1 body with its upper endplate, alae, tapering down; iliac wings beside it
-        shapes.append(_poly([s1l, s1r, s1r + 24 * d1, s1l + 24 * d1], 0.1, 0.16, 1.2, tex=0.3))
-        shapes.append(_poly([s1l - 0.75 * w1 * e1 + 5 * d1, s1l + 1 * d1, s1r + 1 * d1, s1r + 0.75 * w1 * e1 + 5 * d1,
+        shapes.append(polygon_shape([s1l, s1r, s1r + 24 * d1, s1l + 24 * d1], 0.1, 0.16, 1.2, tex=0.3))
+        shapes.append(polygon_shape([s1l - 0.75 * w1 * e1 + 5 * d1, s1l + 1 * d1, s1r + 1 * d1, s1r + 0.75 * w1 * e1 + 5 * d1,
                              s1m + 0.25 * w1 * e1 + 95 * d1, s1m - 0.25 * w1 * e1 + 95 * d1], 0.14, 0.06, 1.0, tex=0.3))
         ang1 = math.atan2(e1[1], e1[0])
         for s in (-1, 1):
-            shapes.append(_ellipse(s1m + s * (1.45 * w1 + 28) * e1 + 10 * d1, 52, 78, ang1 + s * math.radians(22),
+            shapes.append(ellipse_shape(s1m + s * (1.45 * w1 + 28) * e1 + 10 * d1, 52, 78, ang1 + s * math.radians(22),
                                    0.12, 0.12, 1.5, tex=0.3))
     else:
         for b, q in enumerate(quads):
             c, e, dn, D, h, ang = _body_frame(q)
             ur, lr = q[1], q[2]
             wall = lambda t: ur + t * (lr - ur)
-            shapes.append(_poly([wall(0.12) - 1.0 * e, wall(0.12) + 0.42 * D * e - 0.03 * D * dn,
+            shapes.append(polygon_shape([wall(0.12) - 1.0 * e, wall(0.12) + 0.42 * D * e - 0.03 * D * dn,
                                  wall(0.5) + 0.42 * D * e, wall(0.5) - 1.0 * e], 0.13, 0.08, 1.0))        # pedicle
-            shapes.append(_ellipse(wall(0.3) + 0.55 * D * e, 0.2 * D, 0.55 * h, ang, 0.12, 0.1, 1.2))      # articular pillar
+            shapes.append(ellipse_shape(wall(0.3) + 0.55 * D * e, 0.2 * D, 0.55 * h, ang, 0.12, 0.1, 1.2))      # articular pillar
             L = 0.95 * D * r.normal(1, 0.08)
             tip = e * math.cos(math.radians(20)) + dn * math.sin(math.radians(20))
             st, sb = wall(0.25) + 0.6 * D * e, wall(0.8) + 0.6 * D * e
-            shapes.append(_poly([st, st + L * tip + 0.1 * h * dn, sb + L * tip - 0.05 * h * dn, sb], 0.13, 0.1, 1.2))  # spinous
+            shapes.append(polygon_shape([st, st + L * tip + 0.1 * h * dn, sb + L * tip - 0.05 * h * dn, sb], 0.13, 0.1, 1.2))  # spinous
         rot = math.radians(-12); ds = d1 * math.cos(rot) + e1 * math.sin(rot); es = e1 * math.cos(rot) - d1 * math.sin(rot)
         bot = s1m + 95 * ds + 0.1 * w1 * es                        # the sacrum runs down and back, its tip curling forward
-        shapes.append(_poly([s1l, s1r, s1r + 30 * ds + 0.05 * w1 * es, bot + 0.2 * w1 * es, bot - 0.15 * w1 * es],
+        shapes.append(polygon_shape([s1l, s1r, s1r + 30 * ds + 0.05 * w1 * es, bot + 0.2 * w1 * es, bot - 0.15 * w1 * es],
                             bone * 0.8, rim, 1.3, tex=0.3))                                                          # sacrum
         down = np.array([0., 1.])
-        shapes.append(_ellipse(s1m + 30 * down + 0.4 * w1 * e1, 60, 70, 0.3, 0.08, 0, soft_mm=4))                      # ilium
-        shapes.append(_ellipse(s1m + 115 * down - 25 * e1, 25, 25, 0, 0.1, 0.05, 2.0, soft_mm=3))                       # femoral head
+        shapes.append(ellipse_shape(s1m + 30 * down + 0.4 * w1 * e1, 60, 70, 0.3, 0.08, 0, soft_mm=4))                      # ilium
+        shapes.append(ellipse_shape(s1m + 115 * down - 25 * e1, 25, 25, 0, 0.1, 0.05, 2.0, soft_mm=3))                       # femoral head
     return shapes
 
 # %% ../nbs/00a_spine_drawing.ipynb #baec61f4
@@ -256,7 +279,9 @@ def hard_angles(view: str,       # 'AP' or 'LA'
     return phi
 
 # %% ../nbs/00a_spine_drawing.ipynb #2af16688
-def _frame(corners, row):
+def endplate_frame(corners: np.ndarray, # (13, 2, 2) endplate corners, from `chain_corners` (mm or px)
+                   row: int,            # the endplate, 0 (T12 upper) .. 12 (S1 upper)
+                  ) -> tuple:           # left corner, right corner, unit vector along, unit vector up
     "Left corner, right corner, unit vector along and unit vector up (normal) of endplate `row` of a chain's corners."
     a, b = corners[row]; e = (b - a) / np.linalg.norm(b - a)
     return a, b, e, np.array([e[1], -e[0]])
@@ -269,50 +294,50 @@ def hard_shapes(view: str,            # 'AP' or 'LA'
     "What a hard film draws on top of the spine, in mm: thoracic vertebrae and ribs, osteophytes, double contours, gas, pelvis, metal."
     r = random_stream(h['seed'], 50 + VIEWS.index(view))
     shapes = []
-    a, b, e, up = _frame(corners, 0)                                   # T12 upper endplate
+    a, b, e, up = endplate_frame(corners, 0)                                   # T12 upper endplate
     t12h = np.dot((corners[0].mean(0) - corners[1].mean(0)), up)
     quad = np.array([a, b, corners[1, 1], corners[1, 0]])
     for k in range(1, h['thoracic'] + 1):                             # T11 (and T10) above, each with its ribs
         q = quad.mean(0) + (quad - quad.mean(0)) * 0.96 ** k + k * (t12h + 6) * up
-        shapes.append(_poly(q, r.uniform(0.24, 0.32) * density, r.uniform(0.15, 0.25) * density, 1.2, tex=0.35))
+        shapes.append(polygon_shape(q, r.uniform(0.24, 0.32) * density, r.uniform(0.15, 0.25) * density, 1.2, tex=0.35))
         c = q.mean(0); w = np.linalg.norm(q[1] - q[0])
         for s in (-1, 1):
             if view == 'AP':
-                shapes.append(_ellipse(c + s * (0.5 * w + 55) * e - 12 * up, 70, 5, math.atan2(e[1], e[0]) + s * math.radians(35),
+                shapes.append(ellipse_shape(c + s * (0.5 * w + 55) * e - 12 * up, 70, 5, math.atan2(e[1], e[0]) + s * math.radians(35),
                                        0.09, 0.07, 1.0))
             else:
-                shapes.append(_ellipse(c + 40 * e - 5 * up + s * 8 * up, 60, 4, math.atan2(e[1], e[0]) + s * 0.4, 0.06, 0.05, 1.0))
+                shapes.append(ellipse_shape(c + 40 * e - 5 * up + s * 8 * up, 60, 4, math.atan2(e[1], e[0]) + s * 0.4, 0.06, 0.05, 1.0))
     for body in range(6):                                             # osteophytes: bony spurs beyond the corners
         for side, row in enumerate((2 * body, 2 * body + 1)):
-            a, b, e, up = _frame(corners, row)
+            a, b, e, up = endplate_frame(corners, row)
             vert = up if side == 0 else -up                           # away from the body
             for c, (p, out) in enumerate(((a, -e), (b, e))):
                 L = h['osteophyte_mm'][body, side, c]
-                if L > 0: shapes.append(_poly([p - 3 * vert, p + 0.6 * L * out, p + L * out + 0.7 * L * vert], 0.22, 0.12, 0.8, tex=0.2))
+                if L > 0: shapes.append(polygon_shape([p - 3 * vert, p + 0.6 * L * out, p + L * out + 0.7 * L * vert], 0.22, 0.12, 0.8, tex=0.2))
     for row in range(13):                                             # a second, fainter contour of an endplate
         d = h['double_mm'][row]
         if d <= 0: continue
-        a, b, e, up = _frame(corners, row)
+        a, b, e, up = endplate_frame(corners, row)
         inward = -up if row % 2 == 0 else up
         w = np.linalg.norm(b - a); tilt = math.tan(math.radians(h['double_tilt_deg'][row])) * w
         a2, b2 = a + d * inward, b + (d + tilt) * inward
-        shapes.append(_poly([a2, b2, b2 + 0.8 * inward, a2 + 0.8 * inward], 0.1, 0, tex=0))
+        shapes.append(polygon_shape([a2, b2, b2 + 0.8 * inward, a2 + 0.8 * inward], 0.1, 0, tex=0))
     mids = corners[2:13].mean(1)
     for _ in range(h['gas_blobs']):                                   # bowel gas over the bodies
         c = mids[r.integers(0, len(mids))] + r.normal(0, 12, 2)
-        shapes.append(_ellipse(c, r.uniform(6, 22), r.uniform(5, 16), r.uniform(0, np.pi), -r.uniform(0.05, 0.16), soft_mm=r.uniform(2, 5), tex=0.3))
-    s1l, s1r, e1, up1 = _frame(corners, 12); s1m = (s1l + s1r) / 2; w1 = np.linalg.norm(s1r - s1l)
+        shapes.append(ellipse_shape(c, r.uniform(6, 22), r.uniform(5, 16), r.uniform(0, np.pi), -r.uniform(0.05, 0.16), soft_mm=r.uniform(2, 5), tex=0.3))
+    s1l, s1r, e1, up1 = endplate_frame(corners, 12); s1m = (s1l + s1r) / 2; w1 = np.linalg.norm(s1r - s1l)
     ang1, lift = math.atan2(e1[1], e1[0]), h['pelvis_up_mm']
     if view == 'AP':                                                  # iliac wings higher and denser, over L5 and S1
         for s in (-1, 1):
-            shapes.append(_ellipse(s1m + s * (1.2 * w1 + 22) * e1 - (lift - 10) * up1, 50, 75, ang1 + s * math.radians(25),
+            shapes.append(ellipse_shape(s1m + s * (1.2 * w1 + 22) * e1 - (lift - 10) * up1, 50, 75, ang1 + s * math.radians(25),
                                    0.07 * h['pelvis_density'], 0.1, 1.5, soft_mm=2, tex=0.3))
     else:
-        shapes.append(_ellipse(s1m - (lift - 25) * up1 + 0.3 * w1 * e1, 62, 72, 0.3, 0.06 * h['pelvis_density'], 0.05, 1.5, soft_mm=4))
+        shapes.append(ellipse_shape(s1m - (lift - 25) * up1 + 0.3 * w1 * e1, 62, 72, 0.3, 0.06 * h['pelvis_density'], 0.05, 1.5, soft_mm=4))
     if h['metal']:                                                    # pedicle screws in two bodies, joined by rods
         heads = []
         for body in (h['metal_body'], h['metal_body'] + 1):
-            a, b, e, up = _frame(corners, 2 * body)
+            a, b, e, up = endplate_frame(corners, 2 * body)
             q = (a + corners[2 * body + 1, 0] + b + corners[2 * body + 1, 1]) / 4
             hb = np.dot(corners[2 * body].mean(0) - corners[2 * body + 1].mean(0), up)
             w = np.linalg.norm(b - a)
@@ -320,12 +345,12 @@ def hard_shapes(view: str,            # 'AP' or 'LA'
                 base = q + s * 0.3 * w * e if view == 'AP' else q + 0.55 * w * e
                 tip = q + s * 0.05 * w * e if view == 'AP' else q - 0.25 * w * e
                 n = (tip - base) / np.linalg.norm(tip - base); m = np.array([-n[1], n[0]])
-                shapes.append(_poly([base + 2.5 * m, tip + 1.5 * m, tip - 1.5 * m, base - 2.5 * m], 0.9, 0, tex=0))
+                shapes.append(polygon_shape([base + 2.5 * m, tip + 1.5 * m, tip - 1.5 * m, base - 2.5 * m], 0.9, 0, tex=0))
                 heads.append((s, base, hb))
         for s in ((-1, 1) if view == 'AP' else (1,)):
             pts = [p for side, p, _ in heads if side == s]
             top, bot = pts[0], pts[-1]; n = (bot - top) / np.linalg.norm(bot - top); m = np.array([-n[1], n[0]])
-            shapes.append(_poly([top - 6 * n + 2 * m, bot + 6 * n + 2 * m, bot + 6 * n - 2 * m, top - 6 * n - 2 * m], 0.8, 0, tex=0))
+            shapes.append(polygon_shape([top - 6 * n + 2 * m, bot + 6 * n + 2 * m, bot + 6 * n - 2 * m, top - 6 * n - 2 * m], 0.8, 0, tex=0))
     return shapes
 
 # %% ../nbs/00a_spine_drawing.ipynb #dccbd251

@@ -12,9 +12,11 @@ import cv2
 from fastcore.script import call_parse, store_true, anno_parser
 
 from .anatomy import VIEWS, LEVELS, LABEL_CODES, SLIP_CODE_VIEW, check_view, n_edges, DISCS
-from .data import annotation_text, cache_root, SPACING_TABLE
+from .data import annotation_text, cache_root, SPACING_TABLE, TRUTH_FOLDER
 from .spine_drawing import random_stream, spine_chain_mm, chain_corners, spine_shapes_mm, draw_shapes
 from .spine_drawing import hard_features, hard_shapes, hard_finish
+from .imperfections import (patient_annotator, transitional_anatomy, annotate, detector_features, detector_finish,
+                                    ANNOTATORS, TRANSITIONAL_NAMES, LEVEL_CONVENTION)
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', 'SLIP_DISC_P', 'SLIP_FRACTION', 'IMAGE_HEIGHTS',
@@ -25,7 +27,8 @@ __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', '
            'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
 
 # %% ../nbs/00a_synthetic.ipynb #b0b56f4e
-GENERATOR_VERSION = '3'     # bump when the files of a set change: cached sets are keyed by it (3: the spacing table)
+GENERATOR_VERSION = '3'     # bump when the files of a set change: cached sets are keyed by it (3: the spacing table;
+                            # the clinical difficulty came later and changed no film of the others)
 SLIP_RATE = 621 / 3600      # patients with a slip in BUU-LSPINE
 SLIP_CODE_COUNTS = {3: 464, 4: 194, 1: 61, 2: 69}   # slipped patients per diagnosis code
 SLIP_NAMES = {c: LABEL_CODES[c] for c in SLIP_CODE_VIEW}    # the slip codes 1-4 and their names
@@ -34,22 +37,23 @@ SLIP_DISC_P = {1: (.05, .15, .35, .45), 2: (.05, .15, .35, .45),        # AP: no
 SLIP_FRACTION = (0.05, 0.30)                # of the lower vertebra's upper endplate width
 IMAGE_HEIGHTS, IMAGE_WIDTHS = (1434, 3408), (860, 3040)   # range of the public films
 
-DIFFICULTIES = ('default', 'hard')
+DIFFICULTIES = ('default', 'hard', 'clinical')   # clinical: hard, with annotators, transitional anatomy, a detector
 HARD_SLIP_RATE = 0.30                   # patients with a slip in a hard set
 HARD_SLIP_FRACTION = (0.05, 0.75)       # up to Meyerding grade III
 
-def check_difficulty(difficulty: str, # 'default' or 'hard'
+def check_difficulty(difficulty: str, # 'default', 'hard' or 'clinical'
                     ) -> str:          # the same, checked
-    "'default' or 'hard', or a clear error."
+    "'default', 'hard' or 'clinical', or a clear error."
     if difficulty not in DIFFICULTIES: raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
     return difficulty
 
 def synth_patient(seed: int,                  # the patient's generator seed, >= 0
-                  difficulty: str = 'default', # 'default' or 'hard'
-                 ) -> dict: # `seed`, `sex` 'M'/'F', `age` years, `size` (1.0: an average man), `slip` dict or None
+                  difficulty: str = 'default', # 'default', 'hard' or 'clinical'
+                 ) -> dict: # `seed`, `sex` 'M'/'F', `age` years, `size` (1.0: an average man), `slip` dict or None, ...
     """Sex, age, body size and the (at most one) slip of the synthetic patient `seed`; shared by its AP and LA films.
-    A `hard` patient slips more often, and further: up to Meyerding grade III."""
-    hard = check_difficulty(difficulty) == 'hard'
+    A `hard` (or `clinical`) patient slips more often, and further: up to Meyerding grade III. A `clinical` patient also
+    has its `transitional` anatomy (None: the common one) and its `annotator` (see `maht_net.imperfections`)."""
+    hard = check_difficulty(difficulty) != 'default'
     r = random_stream(seed, 0)
     sex = 'F' if r.random() < 0.5 else 'M'
     age = int(r.integers(20, 91))
@@ -60,7 +64,9 @@ def synth_patient(seed: int,                  # the patient's generator seed, >=
     frac = float(r.uniform(*(HARD_SLIP_FRACTION if hard else SLIP_FRACTION)))
     slip = dict(code=code, view=SLIP_CODE_VIEW[code], disc=disc, disc_name=DISCS[disc], fraction=frac,
                 name=SLIP_NAMES[code]) if has_slip else None
-    return dict(seed=int(seed), sex=sex, age=age, size=size, slip=slip)
+    p = dict(seed=int(seed), sex=sex, age=age, size=size, slip=slip)
+    if difficulty == 'clinical': p.update(transitional=transitional_anatomy(seed), annotator=patient_annotator(seed))
+    return p
 
 # %% ../nbs/00a_synthetic.ipynb #9e1a8ce5
 def _sample_size(view, r, height=None, width=None):
@@ -88,17 +94,17 @@ def synth_geometry(view: str,                   # 'AP' or 'LA' (any case)
                    height: int | None = None,   # full film height, px; None: drawn
                    width: int | None = None,    # full film width, px; None: drawn
                    max_size: int | None = None, # cap on the longer side, px: the film is drawn at that size
-                   difficulty: str = 'default', # 'default' or 'hard' (see *Hard films* below)
-                  ) -> dict: # keypoints (K, 2) float32 px, labels (E,), meta, shapes (mm), A (mm -> px), hard, chain_px
-    "Everything about a synthetic film except its pixels."
+                   difficulty: str = 'default', # 'default', 'hard' or 'clinical' (see *Hard films* and *Clinical films* below)
+                  ) -> dict: # keypoints and exact (K, 2) float32 px, labels (E,), meta, shapes (mm), A (mm -> px), hard, chain_px
+    "Everything about a synthetic film except its pixels: `keypoints` are the CSV's corners, `exact` the drawn ones."
     view = check_view(view)
     patient = synth_patient(seed, difficulty)
-    hard = hard_features(view, seed) if difficulty == 'hard' else None
+    hard = hard_features(view, seed) if difficulty != 'default' else None
     r = random_stream(seed, 1 + VIEWS.index(view))
     chain = spine_chain_mm(view, patient, r, hard)
     corners = chain_corners(chain)                                   # (13, 2, 2) mm
     density = 1 - (patient['age'] - 20) / 70 * r.uniform(0, 0.35)     # bones thin with age
-    shapes = spine_shapes_mm(view, corners, r, density)
+    shapes = spine_shapes_mm(view, corners, r, density, patient.get('transitional'))
     if hard is not None: shapes += hard_shapes(view, corners, hard, density)
     H, W = _sample_size(view, r, height, width)
     theta = math.radians(float(np.clip(r.normal(0, 2.5), -7, 7)) + (hard['tilt_deg'] if hard else 0))
@@ -131,14 +137,20 @@ def synth_geometry(view: str,                   # 'AP' or 'LA' (any case)
         S = np.diag([w2 / W, h2 / H])
         A = np.concatenate([S @ A[:, :2], (S @ (A[:, 2] + 0.5) - 0.5)[:, None]], 1)
         H, W = h2, w2
-    keypoints = (corners[_annotated_rows(view)].reshape(-1, 2) @ A[:, :2].T + A[:, 2]).astype(np.float32)
+    exact = (corners[_annotated_rows(view)].reshape(-1, 2) @ A[:, :2].T + A[:, 2]).astype(np.float32)
     px_per_mm = float(np.sqrt(abs(np.linalg.det(A[:, :2]))))
+    chain_px = chain_corners(chain) @ A[:, :2].T + A[:, 2]
+    keypoints, clinical = exact, None
+    if difficulty == 'clinical':                                      # what an annotator clicks, and the detector
+        keypoints, gross = annotate(exact, chain_px, px_per_mm, patient['annotator'], random_stream(seed, 80 + VIEWS.index(view)))
+        clinical = dict(detector_features(view, seed), annotator=ANNOTATORS[patient['annotator']]['name'],
+                        transitional=patient['transitional'], gross_corners=int(gross.sum()))
     meta = dict(view=view, seed=int(seed), sex=patient['sex'], age=patient['age'], slip=patient['slip'],
                 size=(H, W), full_size=full, px_per_mm=px_per_mm, mm_per_px=1 / px_per_mm,
                 rotation_deg=math.degrees(theta), render=render, synthetic=True, version=GENERATOR_VERSION,
-                difficulty=check_difficulty(difficulty))
-    return dict(keypoints=keypoints, labels=patient_labels(view, patient), meta=meta, shapes=shapes, A=A, hard=hard,
-                chain_px=chain_corners(chain) @ A[:, :2].T + A[:, 2])
+                difficulty=check_difficulty(difficulty), clinical=clinical)
+    return dict(keypoints=keypoints, exact=exact, labels=patient_labels(view, patient), meta=meta, shapes=shapes, A=A,
+                hard=hard, chain_px=chain_px)
 
 # %% ../nbs/00a_synthetic.ipynb #baec61f4
 def _smoothstep(x): x = np.clip(x, 0, 1); return x * x * (3 - 2 * x)
@@ -194,7 +206,10 @@ def render_geometry(geom: dict, # from `synth_geometry`
     img = cv2.addWeighted(canvas, 255 * rp['contrast'], noise, amp, 255 * rp['offset'] - amp / 2, dtype=cv2.CV_8U)
     lut = np.clip(np.round(255 * (np.arange(256) / 255) ** rp['gamma']), 0, 255).astype(np.uint8)
     img = cv2.LUT(img, lut)
-    return img if geom.get('hard') is None else hard_finish(img, geom['keypoints'], geom['hard'])
+    exact = geom.get('exact', geom['keypoints'])
+    if geom.get('hard') is not None: img = hard_finish(img, exact, geom['hard'])
+    if meta.get('clinical'): img = detector_finish(img, exact, meta['px_per_mm'], meta['clinical'])
+    return img
 
 # %% ../nbs/00a_synthetic.ipynb #80926dc9
 def synth_sample(view: str,                   # 'AP' or 'LA' (any case)
@@ -202,11 +217,11 @@ def synth_sample(view: str,                   # 'AP' or 'LA' (any case)
                  height: int | None = None,   # full film height, px; None: drawn
                  width: int | None = None,    # full film width, px; None: drawn
                  max_size: int | None = None, # cap on the longer side, px
-                 difficulty: str = 'default', # 'default' or 'hard'
-                ) -> dict: # `image` uint8 (H, W), exact corner `keypoints` float32 (K, 2) px, `labels` int64 (E,), `meta`
-    "A synthetic film: geometry and pixels."
+                 difficulty: str = 'default', # 'default', 'hard' or 'clinical'
+                ) -> dict: # `image` uint8 (H, W), `keypoints` and `exact` float32 (K, 2) px, `labels` int64 (E,), `meta`
+    "A synthetic film: geometry and pixels; `keypoints` are its CSV's corners (an annotator's on clinical films), `exact` the drawn ones."
     g = synth_geometry(view, seed, height, width, max_size, difficulty)
-    return dict(image=render_geometry(g), keypoints=g['keypoints'], labels=g['labels'], meta=g['meta'])
+    return dict(image=render_geometry(g), keypoints=g['keypoints'], exact=g['exact'], labels=g['labels'], meta=g['meta'])
 
 # %% ../nbs/00a_synthetic.ipynb #f8da8013
 def edge_profile(image: np.ndarray,      # (H, W) film
@@ -278,33 +293,47 @@ def write_synthetic_dataset(out,                            # the folder to writ
                             seed: int = 42,                 # the set's seed
                             max_size: int | None = None,    # cap on the longer side of every film, px (>= 64)
                             jpeg_quality: int = 95,         # 0-100
-                            difficulty: str = 'default',    # 'default' or 'hard'
+                            difficulty: str = 'default',    # 'default', 'hard' or 'clinical'
                            ) -> Path:                       # `out`
-    "Write a synthetic BUU-LSPINE set: AP and LA films with CSVs, their spacing table and a README."
+    """Write a synthetic BUU-LSPINE set: AP and LA films with CSVs, their spacing table and a README; a clinical set also
+    writes its exact corners and who annotated what in `truth/` (the films' JPEG quality is then the detector's)."""
     out, difficulty = Path(out), check_difficulty(difficulty)
     if int(n_patients) < 1: raise ValueError(f"n_patients must be at least 1, got {n_patients}")
     if max_size is not None and int(max_size) < 64: raise ValueError(f"max_size must be at least 64 px, got {max_size}")
     for v in VIEWS: (out/v).mkdir(parents=True, exist_ok=True)
-    counts, spacing = {c: 0 for c in SLIP_CODE_COUNTS}, ['stem,spacing_mm']
+    counts, spacing, films = {c: 0 for c in SLIP_CODE_COUNTS}, ['stem,spacing_mm'], ['stem,annotator,transitional,gross_corners']
+    clinical = difficulty == 'clinical'
+    if clinical:
+        for v in VIEWS: (out/TRUTH_FOLDER/v).mkdir(parents=True, exist_ok=True)
     for i in range(1, int(n_patients) + 1):
         ps = patient_seed(seed, i); p = synth_patient(ps, difficulty)
         if p['slip']: counts[p['slip']['code']] += 1
         for v in VIEWS:
             s = synth_sample(v, ps, max_size=max_size, difficulty=difficulty)
             stem = synthetic_stem(i, p['sex'], p['age'], v)
-            ok, buf = cv2.imencode('.jpg', s['image'], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
+            c = s['meta']['clinical']
+            quality = c['jpeg_quality'] if clinical else jpeg_quality
+            ok, buf = cv2.imencode('.jpg', s['image'], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
             if not ok: raise IOError(f"{out/v/stem}.jpg: JPEG encoding failed")
             (out/v/f"{stem}.jpg").write_bytes(buf.tobytes())
             (out/v/f"{stem}.csv").write_text(annotation_text(s['keypoints'], s['labels']))
             spacing.append(f"{stem},{s['meta']['mm_per_px']:.6f}")      # mm per pixel of the film as written
+            if clinical:
+                (out/TRUTH_FOLDER/v/f"{stem}.csv").write_text(annotation_text(s['exact'], s['labels']))
+                films.append(f"{stem},{c['annotator']},{c['transitional'] or ''},{c['gross_corners']}")
     (out/SPACING_TABLE).write_text('\n'.join(spacing) + '\n')
+    if clinical: (out/TRUTH_FOLDER/'films.csv').write_text('\n'.join(films) + '\n')
     (out/'README.txt').write_text(
         f"SYNTHETIC BUU-LSPINE-like dataset (not real radiographs), made by maht_net.synthetic "
         f"(generator version {GENERATOR_VERSION}).\nseed={seed} patients={n_patients} max_size={max_size} difficulty={difficulty}\n"
         f"{n_patients} AP films (AP/*Y0.jpg) and {n_patients} lateral films (LA/*Y1.jpg), each with a CSV of "
         f"corner rows x1,y1,x2,y2,label.\n"
         f"{SPACING_TABLE}: the pixel spacing of every film, rows stem,spacing_mm.\nslipped patients: "
-        + ', '.join(f"{SLIP_NAMES[c]} (code {c}): {n}" for c, n in counts.items()) + '\n')
+        + ', '.join(f"{SLIP_NAMES[c]} (code {c}): {n}" for c, n in counts.items()) + '\n'
+        + (f"The CSVs hold what an annotator clicked (see maht_net.imperfections). {TRUTH_FOLDER}/AP and {TRUTH_FOLDER}/LA hold "
+           f"the exact corners, same names and format; {TRUTH_FOLDER}/films.csv says who annotated each film, its transitional "
+           f"anatomy (empty: none) and its corners clicked across a disc.\nLevel convention: {LEVEL_CONVENTION}.\n"
+           if clinical else ''))
     return out
 
 # %% ../nbs/00a_synthetic.ipynb #504345bf
@@ -355,7 +384,7 @@ def show_synthetic_gallery(n: int = 3,                  # films per view
                            root=None,                   # a dataset folder to take the first films from; None: draw them
                            max_size: int = 320,         # longer side of each film shown, px
                            panel: float = 2.4,          # inches per panel
-                           difficulty: str = 'default', # 'default' or 'hard', when drawing on the fly
+                           difficulty: str = 'default', # 'default', 'hard' or 'clinical', when drawing on the fly
                           ):                            # the matplotlib Figure
     "Figure with `n` AP films (top row) and `n` lateral films (bottom row), corners drawn."
     import matplotlib.pyplot as plt
@@ -374,7 +403,9 @@ def show_synthetic_gallery(n: int = 3,                  # films per view
             else:
                 smp = synth_sample(view, patient_seed(seed, j + 1), max_size=max_size, difficulty=difficulty)
                 img, kp, lab = smp['image'], smp['keypoints'], smp['labels']
-                title = f"{view} seed {seed} #{j + 1}" + (' hard' if difficulty == 'hard' else '')
+                title = f"{view} seed {seed} #{j + 1}" + ('' if difficulty == 'default' else f" {difficulty}")
+                tr = (smp['meta']['clinical'] or {}).get('transitional')
+                if tr: title += f"\n{tr}"
             ax.imshow(img, cmap='gray', vmin=0, vmax=255)
             e = kp.reshape(-1, 2, 2)
             for i, (a, b) in enumerate(e):
@@ -397,7 +428,7 @@ def dataset_summary(root, # a dataset folder, holding AP/ and LA/
     root = Path(root)
     films = {v: len(list((root/v).glob('*.jpg'))) for v in VIEWS}
     codes = {c: 0 for c in SLIP_CODE_COUNTS}
-    for f in sorted(root.glob('*/*.csv')):
+    for f in sorted(f for v in VIEWS for f in (root/v).glob('*.csv')):
         lab = np.loadtxt(f, delimiter=',', ndmin=2)[:, 4].astype(int)
         if lab.any(): codes[int(lab.max())] += 1
     return dict(films=films, slips=codes)
@@ -409,7 +440,7 @@ def synth_command(out: str = 'data/synthetic',        # Output folder
                   seed: int = 42,                      # Random seed
                   max_size: int = None,                # Cap the longer image side at this many pixels
                   show: store_true = False,            # Also save gallery.png with corners drawn
-                  difficulty: str = 'default',         # default, or hard: what makes real films hard, varied per film
+                  difficulty: str = 'default',         # default; hard: what makes real films hard; clinical: hard, with annotators, transitional anatomy, a detector
                  ):
     "Write a SYNTHETIC BUU-LSPINE-like dataset (AP and LA films with corner CSVs)."
     t0 = time.time()

@@ -1,4 +1,5 @@
-"""The synthetic generator from the command line: `maht_synth --difficulty hard` writes a set the strict reader takes."""
+"""The synthetic generator from the command line: `maht_synth --difficulty hard` and `clinical` write sets the strict
+reader takes; default and hard sets stay byte for byte what they were."""
 from conftest import command, run
 
 
@@ -17,7 +18,7 @@ def test_maht_synth_writes_a_hard_set(tmp_path):
 def test_maht_synth_refuses_an_unknown_difficulty(tmp_path):
     r = run(command('maht_synth'), '--out', tmp_path/'x', '--patients', '2', '--difficulty', 'extreme')
     assert r.returncode == 1 and r.stderr.strip().splitlines() == [
-        "maht_synth: error: difficulty must be one of ('default', 'hard'), got 'extreme'"], r.stderr
+        "maht_synth: error: difficulty must be one of ('default', 'hard', 'clinical'), got 'extreme'"], r.stderr
     assert not (tmp_path/'x'/'AP').exists() or not any((tmp_path/'x'/'AP').iterdir())
 
 
@@ -42,3 +43,40 @@ def test_two_processes_asking_for_the_cached_set_get_one_folder_generated_once(t
     assert outs[0] == outs[1] and (Path(outs[0])/'.complete').exists(), outs
     assert len(list(Path(outs[0]).glob('*/*.jpg'))) == 6
     assert [p.name for p in tmp_path.iterdir() if not p.name.endswith('.lock')] == [Path(outs[0]).name]
+
+
+def _digest(root) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    for f in sorted(p for p in root.rglob('*') if p.is_file()):
+        h.update(f.relative_to(root).as_posix().encode()); h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def test_default_and_hard_sets_are_byte_identical_to_generator_version_3(tmp_path):
+    "Every file of a small default and hard set (films, CSVs, spacing table, README) as generator version 3 wrote it."
+    from maht_net.synthetic import write_synthetic_dataset
+    got = {d: _digest(write_synthetic_dataset(tmp_path/d, n_patients=3, seed=11, max_size=160, difficulty=d))
+           for d in ('default', 'hard')}
+    assert got == {'default': '15ec0df47b225d15', 'hard': '9a79e9a3d1776310'}, got
+
+
+def test_maht_synth_writes_a_clinical_set_with_its_exact_corners(tmp_path):
+    import numpy as np
+    from maht_net.anatomy import VIEWS
+    from maht_net.data import scan_dataset, exact_corners, TRUTH_FOLDER, load_spacing
+    out = tmp_path/'clinical'
+    r = run(command('maht_synth'), '--out', out, '--patients', '6', '--max-size', '300', '--difficulty', 'clinical')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'clinical' in r.stdout
+    readme = (out/'README.txt').read_text()
+    assert 'difficulty=clinical' in readme and 'counted up from the sacrum' in readme, readme
+    rows = (out/TRUTH_FOLDER/'films.csv').read_text().splitlines()
+    assert rows[0] == 'stem,annotator,transitional,gross_corners' and len(rows) == 13, rows
+    spacing = load_spacing(out/'spacing.csv')
+    for v in VIEWS:
+        scan = scan_dataset(out, v)
+        assert (len(scan.items), len(scan.problems)) == (6, 0), scan.report()
+        exact, clicked = exact_corners(out, scan.items), np.stack([i.keypoints for i in scan.items])
+        mm = np.linalg.norm(clicked - exact, axis=-1) * np.array([spacing[i.stem] for i in scan.items])[:, None]
+        assert 0.5 < np.median(mm) < 3.0, np.median(mm)            # an annotator's clicks, not the drawn corners
