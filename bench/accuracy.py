@@ -23,6 +23,10 @@ The protocol:
   bootstrap 95% interval (films resampled, the same films for both, 10,000 draws) of the difference in mean error and
   in level identification, with the films that have any edge off its level.
 
+On a clinical set (`--difficulty clinical`, with `--out bench/results/clinical`) the CSVs hold what annotators clicked
+and the exact corners lie in `truth/`: every run is also scored against the exact corners, beside the annotators' own
+error on the same films, and level identification is given apart for the patients with transitional anatomy.
+
 Each (view, row, seed) result is written to `<out>/runs/` as soon as it finishes and skipped when it is there, so the
 grid builds up across runs and machines; `<out>/commands.txt` keeps every command that added to it. `--device cuda`
 runs the same grid on a GPU.
@@ -50,7 +54,8 @@ def parse_args(argv=None):
     a('--rows', nargs='+', default=['plain', 'maht', 'maht_coord'], choices=list(ROWS))
     a('--seeds', nargs='+', type=int, default=[0, 1, 2], help='training seeds (default 0 1 2)')
     a('--split-seed', type=int, default=42, help='seed of the patient split (default 42)')
-    a('--patients', type=int, default=200, help='patients in the hard training set (default 200)')
+    a('--difficulty', default='hard', choices=['hard', 'clinical'], help='the synthetic sets (default hard)')
+    a('--patients', type=int, default=200, help='patients in the training set (default 200)')
     a('--data-seed', type=int, default=42, help='seed of the hard training set')
     a('--fresh-patients', type=int, default=500, help='patients in the fresh scoring set (default 500)')
     a('--fresh-seed', type=int, default=2027, help='seed of the fresh scoring set (another data seed)')
@@ -74,18 +79,33 @@ def setup(a) -> dict:
     "What every result of one grid must share; a result made with other settings is refused, not mixed in."
     return dict(patients=a.patients, data_seed=a.data_seed, split_seed=a.split_seed, fresh_patients=a.fresh_patients,
                 fresh_seed=a.fresh_seed, max_size=a.max_size, model_size=a.model_size, image_size=a.image_size,
-                epochs=a.epochs, batch_size=a.batch_size)
+                epochs=a.epochs, batch_size=a.batch_size, **({} if a.difficulty == 'hard' else dict(difficulty=a.difficulty)))
 
 
-def scores(ev) -> dict:
+def transitional(root, stems) -> list:
+    "Each film's transitional anatomy ('' for none) from a clinical set's truth/films.csv."
+    import csv
+    from maht_net.data import TRUTH_FOLDER
+    with open(Path(root)/TRUTH_FOLDER/'films.csv') as f: kinds = {r['stem']: r['transitional'] for r in csv.DictReader(f)}
+    return [kinds[s] for s in stems]
+
+
+def scores(ev, root=None) -> dict:
     "Per-film numbers of one evaluation, enough to rebuild every column and every paired comparison."
     import numpy as np
+    from maht_net.metrics import Evaluation
     ident = ev.edges_identified
-    return dict(stems=list(ev.stems), spacing_source=ev.spacing_source,
-                mm_per_px=np.round(ev.spacing, 5).tolist(),
-                err_mm=np.round(ev.err_mm, 4).tolist(),                 # (N, K) corner errors, true mm
-                err_px=np.round(ev.err_px, 3).tolist(),                 # (N, K) original pixels
-                edges_identified=ident.astype(int).tolist())            # (N, E)
+    out = dict(stems=list(ev.stems), spacing_source=ev.spacing_source,
+               mm_per_px=np.round(ev.spacing, 5).tolist(),
+               err_mm=np.round(ev.err_mm, 4).tolist(),                 # (N, K) corner errors, true mm
+               err_px=np.round(ev.err_px, 3).tolist(),                 # (N, K) original pixels
+               edges_identified=ident.astype(int).tolist())            # (N, E)
+    ex = ev.against_exact()
+    if ex is not None:                                                  # a clinical set: the exact corners too
+        out.update(exact_err_mm=np.round(ex.err_mm, 4).tolist(), exact_edges_identified=ex.edges_identified.astype(int).tolist(),
+                   annotation_err_mm=np.round(Evaluation(ev.view, ev.true, ev.exact, ev.spacing).err_mm, 4).tolist(),
+                   transitional=transitional(root, ev.stems))
+    return out
 
 
 def train_one(a, view, row, seed, data, fresh, runs_dir) -> dict:
@@ -109,7 +129,7 @@ def train_one(a, view, row, seed, data, fresh, runs_dir) -> dict:
                params=sum(p.numel() for p in learn.model.parameters()), device=str(learn.dls.device),
                threads=torch.get_num_threads(), finished=datetime.now().isoformat(timespec='seconds'))
     for name, root, split in (('val', data, 'val'), ('test', data, 'test'), ('fresh', fresh, 'all')):
-        out[name] = scores(evaluate_checkpoint(best, data_dir=root, split=split, device=a.device, log=None))
+        out[name] = scores(evaluate_checkpoint(best, data_dir=root, split=split, device=a.device, log=None), root)
     return out
 
 
@@ -179,6 +199,42 @@ def choose(groups: dict, view_rows) -> str:
     return min(score, key=score.get), score
 
 
+def exact_numbers(groups: dict, name: str) -> dict:
+    """On a clinical set, per (view, row): the error against the exact corners (mean +- sd over seeds) beside the
+    annotators' own error on the same films, and level identification against the exact corners, on the patients with
+    common anatomy and on those with transitional anatomy apart."""
+    import numpy as np
+    out = {}
+    for (view, row), results in groups.items():
+        per = []
+        for r in results:
+            s = r[name]
+            err, ident = np.asarray(s['exact_err_mm']), np.asarray(s['exact_edges_identified'], bool)
+            tr = np.array([bool(k) for k in s['transitional']])
+            per.append(dict(exact_mm=err.mean(), exact_median_mm=float(np.median(err)),
+                            annotation_mm=float(np.asarray(s['annotation_err_mm']).mean()),
+                            ident_common=ident[~tr].mean() * 100, ident_transitional=ident[tr].mean() * 100 if tr.any() else float('nan'),
+                            off_common=int((~ident[~tr].all(1)).sum()), off_transitional=int((~ident[tr].all(1)).sum()),
+                            films_common=int((~tr).sum()), films_transitional=int(tr.sum())))
+        out[f"{view} {row}"] = {k: (float(np.mean([p[k] for p in per])), float(np.std([p[k] for p in per], ddof=1))
+                                    if len(per) > 1 else float('nan')) for k in per[0]}
+    return out
+
+
+def exact_markdown(ex: dict) -> str:
+    "The clinical table: against the exact corners, the annotators' own error, level identification apart."
+    lines = ["## Against the exact corners (fresh set)\n",
+             "| view | row | mean mm (exact) | median mm (exact) | the annotations' own error, mm | level id. %, common anatomy "
+             "| level id. %, transitional | films with an edge off its level (common / transitional) | films (common / transitional) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for key, n in ex.items():
+        view, row = key.split(' ', 1)
+        lines.append(f"| {view} | {row} | {pm(n['exact_mm'])} | {pm(n['exact_median_mm'])} | {n['annotation_mm'][0]:.2f} "
+                     f"| {pm(n['ident_common'])} | {pm(n['ident_transitional'])} | {pm(n['off_common'], 1)} / "
+                     f"{pm(n['off_transitional'], 1)} | {n['films_common'][0]:.0f} / {n['films_transitional'][0]:.0f} |")
+    return '\n'.join(lines)
+
+
 def report(a, out: Path) -> str:
     results = [json.loads(p.read_text()) for p in sorted((out/'runs').glob('*.json'))]
     results = [r for r in results if r['setup'] == setup(a) and r['view'] in a.views and r['row'] in a.rows
@@ -191,10 +247,11 @@ def report(a, out: Path) -> str:
             rs = sorted((r for r in results if (r['view'], r['row']) == (v, row)), key=lambda r: r['seed'])
             if rs: groups[(v, row)] = rs
     s = setup(a)
-    md = [f"# Heads and variants on the hard synthetic set\n",
-          f"{s['patients']} hard patients (data seed {s['data_seed']}, patient split seed {s['split_seed']}), "
+    d = a.difficulty
+    md = [f"# Heads and variants on the {d} synthetic set\n",
+          f"{s['patients']} {d} patients (data seed {s['data_seed']}, patient split seed {s['split_seed']}), "
           f"{s['model_size']} preset, {s['image_size']} px, {s['epochs']} epochs, batch {s['batch_size']}; fresh set: "
-          f"{s['fresh_patients']} new hard patients (data seed {s['fresh_seed']}), every film. Errors in the films' "
+          f"{s['fresh_patients']} new {d} patients (data seed {s['fresh_seed']}), every film. Errors in the films' "
           f"true millimetres ({re.sub(r'[^ ]*/', '', results[0]['val']['spacing_source'])} of each set). Each number: mean ± sd "
           f"over the training seeds.\n",
           "## Validation (every row; the choices are made here)\n", table(groups, 'val'), '']
@@ -226,10 +283,14 @@ def report(a, out: Path) -> str:
             md.append(f"| {v} | {name} | {len(common)} | {c['films']} | {c['mm']['diff']:+.3f} "
                       f"({c['mm']['low']:+.3f}, {c['mm']['high']:+.3f}) | {c['ident']['diff']:+.2f} "
                       f"({c['ident']['low']:+.2f}, {c['ident']['high']:+.2f}) | {c['off'][0]:.1f} / {c['off'][1]:.1f} |")
+    exact = {}
+    if 'exact_err_mm' in results[0]['fresh']:
+        exact = exact_numbers(final, 'fresh')
+        md += ['', exact_markdown(exact)]
     text = '\n'.join(md) + '\n'
     (out/'report.md').write_text(text)
     (out/'report.json').write_text(json.dumps(dict(setup=s, chosen=chosen, validation_score=score,
-                                                   comparisons=comparisons), indent=1))
+                                                   comparisons=comparisons, exact=exact), indent=1))
     return text
 
 
@@ -246,9 +307,9 @@ def main(argv=None):
             f.write(f"{datetime.now():%Y-%m-%d %H:%M} commit {commit or '?'}, {torch.get_num_threads()} threads: "
                     f"python bench/accuracy.py {shlex.join(sys.argv[1:] if argv is None else argv)}\n")
         t0 = time.time()
-        data = synthetic_root(a.patients, seed=a.data_seed, max_size=a.max_size, difficulty='hard')
-        fresh = synthetic_root(a.fresh_patients, seed=a.fresh_seed, max_size=a.max_size, difficulty='hard')
-        print(f"hard set {data}, fresh set {fresh} ({time.time() - t0:.0f} s to find or make)", flush=True)
+        data = synthetic_root(a.patients, seed=a.data_seed, max_size=a.max_size, difficulty=a.difficulty)
+        fresh = synthetic_root(a.fresh_patients, seed=a.fresh_seed, max_size=a.max_size, difficulty=a.difficulty)
+        print(f"{a.difficulty} set {data}, fresh set {fresh} ({time.time() - t0:.0f} s to find or make)", flush=True)
         runs_dir = Path(tempfile.mkdtemp(prefix='maht_accuracy_'))
         for seed in a.seeds:                     # seed by seed: a partial grid already has every row once
             for view in a.views:

@@ -15,12 +15,11 @@ import matplotlib.pyplot as plt
 
 from .anatomy import DEFAULT_SPACING_MM, n_edges, n_keypoints, keypoint_names
 from .data import (load_image, scan_dataset, split_items, dataset_patients, dataset_spacing, SPACING_TABLE, plot_spine,
-                           plot_grid, data_fingerprint)
+                           plot_grid, data_fingerprint, exact_corners)
 from .dataloaders import ImageCache, SpineDataset, resolve_data_dir, is_synthetic, report_problems
 from .predict import Predictor, invert_letterboxes, to_display, json_safe, USER_ERRORS, _headless, _message
-from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, error_summary,
-                              success_detection_rates, error_tables, level_identification, plot_error_cdf,
-                              plot_keypoint_boxplot, _as_evaluations)
+from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, error_summary, success_detection_rates,
+                              error_tables, level_identification, plot_error_cdf, plot_keypoint_boxplot, _as_evaluations, exact_metrics)
 from .clinical import clinical_metrics, plot_clinical
 
 # %% auto #0
@@ -45,7 +44,6 @@ def check_fingerprint(pr: Predictor,      # the run's model, with what it record
                                f"{d['fingerprint']['films']}, now {now['films']})", stacklevel=2)
     return same
 
-
 # %% ../nbs/04b_evaluate.ipynb #ba9d17c1
 def evaluate_checkpoint(checkpoint,                          # a checkpoint path or a `Predictor`
                         data_dir=None,                       # None: the checkpoint's data folder, else the default dataset
@@ -59,7 +57,8 @@ def evaluate_checkpoint(checkpoint,                          # a checkpoint path
                         progress: bool = False,              # show progress while reading films
                         log=print,                           # takes the lines naming films left out (None: silence)
                        ) -> Evaluation:                      # with items, dataset and predictor, to draw pictures
-    "Predict the films of one split with a checkpoint, pair them with their truth; warns if the run saw other films."
+    """Predict the films of one split with a checkpoint, pair them with their annotations (and the exact corners, where the
+    dataset keeps them in `truth/`); warns if the run saw other films."""
     pr = checkpoint if isinstance(checkpoint, Predictor) else Predictor.from_checkpoint(checkpoint, device, tta, batch_size)
     cfg = pr.config
     root = resolve_data_dir(data_dir if data_dir is not None else cfg.data_dir)
@@ -89,8 +88,8 @@ def evaluate_checkpoint(checkpoint,                          # a checkpoint path
     return Evaluation(cfg.view, invert_letterboxes(xy, ds.letterboxes), np.stack([i.keypoints for i in items]),
                       spacing=np.asarray(ds.spacing), labels=np.stack([i.labels for i in items]),
                       stems=[i.stem for i in items], confidence=conf, spacing_source=spacing_words,
-                      slip_threshold=t, threshold_source=src, meta=meta, items=items, dataset=ds, predictor=pr)
-
+                      slip_threshold=t, threshold_source=src, meta=meta, items=items, dataset=ds, predictor=pr,
+                      exact=exact_corners(root, items))
 
 # %% ../nbs/04b_evaluate.ipynb #36c79adc
 def evaluation_metrics(ev: Evaluation,               # predicted and true corners of one view's films
@@ -116,7 +115,8 @@ def evaluation_metrics(ev: Evaluation,               # predicted and true corner
              **{f"per_{k}": t.reset_index(names=k).to_dict('records') for k, t in tables.items()},
              worst_films=[dict(stem=ev.stems[i], mean_error_px=float(ep[i].mean()), mean_error_mm=float(em[i].mean()),
                                edges_off_level=int(lv['edges_off_level'][i])) for i in worst],
-             clinical=clinical_metrics(ev), timing=ev.meta.get('timing', {}))
+             clinical=clinical_metrics(ev), timing=ev.meta.get('timing', {}), truth='the annotations (the CSVs)',
+             exact=exact_metrics(ev, thresholds))
     if ev.confidence is not None: m['mean_confidence'] = float(ev.confidence.mean())
     return json_safe(m)
 
@@ -125,8 +125,7 @@ def film_for_display(path,               # a film (JPEG or PNG)
                      max_size: int = 640, # longest side shown, pixels (never enlarged)
                     ) -> tuple[np.ndarray, np.ndarray]: # the 8-bit film, the (sx, sy) scale from original pixels
     "A film shrunk for display."
-    img = load_image(path)
-    h, w = img.shape
+    img = load_image(path); h, w = img.shape
     s = min(1.0, max_size / max(h, w))
     if s >= 1: return img, np.ones(2)
     nh, nw = max(1, round(h * s)), max(1, round(w * s))
@@ -247,6 +246,10 @@ def report_figures(ev: Evaluation,   # predicted and true corners of one view's 
     return {k: save_figure(f(), out/f"{k}.png") for k, f in figs.items()}
 
 # %% ../nbs/04b_evaluate.ipynb #956ce2a6
+def _exact_words(x: dict) -> str: # `exact_metrics`
+    return (f"{x['truth']}: mean {x['mean_radial_error_mm']:.2f} mm (median {x['median_radial_error_mm']:.2f}), level identification "
+            f"{_num(x['level_identification_pct'], '.1f')}%; the annotations are {x['annotation_error_mm']['mean']:.2f} mm from them")
+
 def _share(s: dict) -> str: return f"{_num(s['pct'], '.1f')}% ({s['identified']} of {s['n']})"
 
 def level_markdown(m: dict, # `evaluation_metrics`
@@ -278,7 +281,7 @@ def report_markdown(m: dict,                    # `evaluation_metrics`
           f"{' x '.join(map(str, mo.get('image_size') or ['?']))} px input, stride {mo.get('stride', '?')}{', flip averaging' if mo.get('tta') else ''}) |",
           f"| data | {d.get('root', 'n/a')}{' (SYNTHETIC)' if syn else ''}: {m['view']} view, split {m.get('split')} "
           f"(patient split seed {d.get('split_seed', d.get('seed', '?'))}), {m['films']} films x {m['keypoints_per_film']} keypoints |",
-          f"| pixel spacing | {m['spacing']['source']} |",
+          f"| pixel spacing | {m['spacing']['source']} |", f"| truth | {m['truth']}" + (f"; also {_exact_words(m['exact'])}" if m.get('exact') else '') + ' |',
           f"| slip call threshold | {c['slip_threshold_pct']:.2f}% of the lower endplate width: {c['threshold_source']} |", '']
     if d.get('problems'): L += [f"{d['problems']} files of the folder had problems and were left out.", '']
     L += ['## Radial error (original pixels and mm)', '', '| unit | mean | median | std | max |', '|---|---|---|---|---|']
@@ -509,7 +512,8 @@ def maht_eval(argv=None): # command-line arguments (None: `sys.argv`)
     f = m['films_all_edges_identified']
     print(f"level identification: {_num(m['level_identification_pct'], '.1f')}% of edges ({f['identified']} of {f['n']} films "
           f"with every edge on its own level); VerSe vertebra identification: {_num(m['vertebra_identification_pct'], '.1f')}%")
-    print(f"pixel spacing: {m['spacing']['source']}")
+    print(f"pixel spacing: {m['spacing']['source']}; scored against {m['truth']}")
+    if m['exact']: print(f"against {_exact_words(m['exact'])}")
     c = m['clinical']
     print(f"slip call at {c['slip_threshold_pct']:.2f}% ({c['threshold_source']}): accuracy "
           f"{_pct(c['call_from_predicted']['accuracy'])} from predicted corners, {_pct(c['call_from_true']['accuracy'])} from true corners")

@@ -18,7 +18,7 @@ from .data import DEFAULT_SLIP_THRESHOLD, LEVEL_COLOURS, NO_SPACING_TABLE
 # %% auto #0
 __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'Evaluation', 'error_summary', 'sdr_key',
            'success_detection_rates', 'keypoint_groups', 'error_table', 'error_tables', 'identified_share',
-           'level_identification', 'plot_error_cdf', 'plot_keypoint_boxplot']
+           'level_identification', 'exact_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot']
 
 # %% ../nbs/04_metrics.ipynb #c118774a
 VERSE_MAX_MM = 20.0             # VerSe: a vertebra is identified when its nearest true centre is its own and this close
@@ -40,6 +40,7 @@ class Evaluation:
     items: list | None = field(default=None, repr=False)      # `SpineItem`s: image paths and sizes
     dataset: object = field(default=None, repr=False)         # the `SpineDataset` the model saw
     predictor: object = field(default=None, repr=False)       # the `Predictor`, to draw heatmaps
+    exact: np.ndarray | None = None        # (N, K, 2) exact corners where the dataset knows them (`truth/`); `true` holds the annotations
 
     def __post_init__(self):
         self.view = check_view(self.view)
@@ -54,6 +55,9 @@ class Evaluation:
                        else np.asarray(self.labels, np.int64).reshape(N, n_edges(self.view)))
         self.stems = list(self.stems) if self.stems is not None else [f"film{i}" for i in range(N)]
         if self.confidence is not None: self.confidence = np.asarray(self.confidence, np.float64)
+        if self.exact is not None:
+            self.exact = np.asarray(self.exact, np.float64)
+            if self.exact.shape != self.true.shape: raise ValueError(f"exact corners {self.exact.shape} must match the annotations {self.true.shape}")
 
     def __len__(self): return len(self.true)
     @property
@@ -65,6 +69,11 @@ class Evaluation:
     @property
     def synthetic(self) -> bool: # whether the films are synthetic (`maht_net.synthetic`)
         return bool(self.meta.get('data', {}).get('synthetic', False))
+    def against_exact(self) -> 'Evaluation | None': # the same predictions scored against the exact corners; None: unknown
+        "This evaluation with the exact corners as its truth (`true`), where the dataset knows them."
+        if self.exact is None: return None
+        return Evaluation(self.view, self.pred, self.exact, self.spacing, self.labels, self.stems, self.confidence,
+                          self.spacing_source, self.slip_threshold, self.threshold_source, self.meta, self.items)
     def film_errors(self,
                     unit: str = 'px', # 'px' (original pixels) or 'mm'
                    ) -> np.ndarray:   # (N,)
@@ -163,6 +172,21 @@ def level_identification(ev: Evaluation, # predicted and true corners of one vie
                 edge_rates=pd.Series(ok.mean(0) * 100, index=g['edge'][::2]),
                 vertebra_rates=pd.Series(vok.mean(0) * 100, index=pd.unique(g['vertebra'])),
                 edges_off_level=(~ok).sum(-1))
+
+# %% ../nbs/04_metrics.ipynb #b8b1e276
+def exact_metrics(ev: Evaluation,               # with `exact` corners, or without (then None)
+                  thresholds=SDR_THRESHOLDS_MM, # SDR thresholds, mm
+                 ) -> dict | None:              # errors against the exact corners, and the annotations' own
+    "Mean and median errors, SDR and level identification against the exact corners, and the annotations' error from them."
+    ex = ev.against_exact()
+    if ex is None: return None
+    annotations = Evaluation(ev.view, ev.true, ev.exact, ev.spacing)
+    lv, la = level_identification(ex), level_identification(annotations)
+    return dict(truth='the exact corners (truth/)', **{f"{k}_radial_error_mm": v for k, v in error_summary(ex.err_mm).items()},
+                mean_radial_error_px=float(ex.err_px.mean()), sdr_pct=success_detection_rates(ex.err_mm, thresholds),
+                level_identification_pct=lv['edges']['pct'], films_all_edges_identified=lv['films_all_edges'],
+                annotation_error_mm=error_summary(annotations.err_mm),
+                annotation_level_identification_pct=la['edges']['pct'])
 
 # %% ../nbs/04_metrics.ipynb #5be8828a
 def _as_evaluations(evs) -> dict:
