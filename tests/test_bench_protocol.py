@@ -61,3 +61,26 @@ def test_test_numbers_wait_for_the_whole_grid(tmp_path):
     text = m.report(args, tmp_path)
     assert 'withheld until the grid is whole (3 of 4 runs done)' in text and '## Test split' not in text
     assert not (tmp_path/'report.json').exists()
+
+
+def test_the_clinical_table_sets_transitional_patients_apart(tmp_path):
+    "Against the exact corners, beside the annotations' own error; level identification on common and transitional films."
+    m = bench()
+    args = m.parse_args(['--views', 'AP', '--rows', 'plain', 'maht', '--seeds', '0', '1', '--difficulty', 'clinical',
+                         '--out', str(tmp_path), '--draws', '200'])
+    assert m.setup(args)['difficulty'] == 'clinical' and 'difficulty' not in m.setup(m.parse_args([]))   # old grids stay whole
+    (tmp_path/'runs').mkdir()
+    for row in ('plain', 'maht'):
+        for seed in (0, 1):
+            r = result(m, args, 'AP', row, seed, dict(val=1.0, test=1.0, fresh=1.0))
+            ident = np.ones((6, 10), int)
+            if row == 'maht': ident[5, :2] = 0                            # two edges off on the transitional film
+            r['fresh'].update(exact_err_mm=np.full((6, 20), 0.5 + seed).tolist(), exact_edges_identified=ident.tolist(),
+                              annotation_err_mm=np.full((6, 20), 1.4).tolist(), transitional=[''] * 5 + ['lstv'])
+            (tmp_path/'runs'/f"AP_{row}_seed{seed}.json").write_text(json.dumps(r))
+    text = m.report(args, tmp_path)
+    ex = json.loads((tmp_path/'report.json').read_text())['exact']
+    assert ex['AP maht']['exact_mm'][0] == 1.0 and abs(ex['AP maht']['annotation_mm'][0] - 1.4) < 1e-9   # mean over seeds 0.5, 1.5
+    assert ex['AP maht']['ident_common'][0] == 100 and ex['AP maht']['ident_transitional'][0] == 80
+    assert ex['AP plain']['ident_transitional'][0] == 100 and ex['AP maht']['films_transitional'][0] == 1
+    assert '## Against the exact corners (fresh set)' in text and '| AP | maht | 1.00 ± 0.71 |' in text, text

@@ -89,3 +89,29 @@ def test_a_checkpoint_is_enough_from_anywhere_and_says_when_its_films_changed(sy
     out = capsys.readouterr().out
     assert out.splitlines()[:2] == ['AP: 1 of 13 films left out:', f"  {bad}: row 1 (line 1) has 3 columns, expected 5 (x1,y1,x2,y2,label)"], out
     assert [Path(x['file']).stem for x in strict_json(tmp_path/'broken'/'metrics.json')['data']['left_out']] == [bad.stem]
+
+
+def test_maht_eval_scores_a_clinical_set_against_both_truths(ap_run, tmp_path):
+    "On a set that keeps its exact corners in truth/, the report gives both; on one without, it says nothing of them."
+    import numpy as np
+    from maht_net.data import scan_dataset, load_spacing, read_annotation, TRUTH_FOLDER
+    from maht_net.synthetic import write_synthetic_dataset
+    data = write_synthetic_dataset(tmp_path/'clinical', n_patients=8, seed=4, max_size=320, difficulty='clinical')
+    r = run(command('maht_eval'), '--checkpoint', ap_run/'best.pth', '--data-dir', data, '--split', 'all', '--no-plots',
+            '--out', tmp_path/'eval', '--device', 'cpu')
+    assert r.returncode == 0, r.stdout + r.stderr
+    mj = strict_json(tmp_path/'eval'/'metrics.json')
+    assert mj['truth'] == 'the annotations (the CSVs)' and mj['exact']['truth'] == 'the exact corners (truth/)', mj['exact']
+    items = scan_dataset(data, 'AP').items
+    spacing = load_spacing(data/'spacing.csv')
+    exact = np.stack([read_annotation(data/TRUTH_FOLDER/'AP'/f"{i.stem}.csv", 'AP')[0] for i in items])
+    own = (np.linalg.norm(np.stack([i.keypoints for i in items]) - exact, axis=-1) * [[spacing[i.stem]] for i in items]).mean()
+    assert abs(mj['exact']['annotation_error_mm']['mean'] - own) < 1e-6, (mj['exact']['annotation_error_mm'], own)
+    assert 0.8 < own < 2.5, own                                                  # what annotators are off by
+    assert f"against the exact corners (truth/): mean {mj['exact']['mean_radial_error_mm']:.2f} mm" in r.stdout, r.stdout
+    assert f"the annotations are {own:.2f} mm from them" in r.stdout
+    assert 'exact corners (truth/)' in (tmp_path/'eval'/'report.md').read_text()
+    plain = run(command('maht_eval'), '--checkpoint', ap_run/'best.pth', '--split', 'all', '--no-plots', '--out',
+                tmp_path/'eval2', '--device', 'cpu')
+    assert plain.returncode == 0 and 'exact corners' not in plain.stdout, plain.stdout
+    assert strict_json(tmp_path/'eval2'/'metrics.json')['exact'] is None
