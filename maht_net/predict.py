@@ -20,7 +20,7 @@ from .anatomy import (LEVELS, n_keypoints, keypoint_anatomy, flip_permutation, s
 from .data import (IMAGE_EXTS, LEVEL_COLOURS, AnnotationError, ImageError, load_image, to_uint8_gray, parse_name,
                            annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD,
                            SPACING_TABLE, dataset_spacing, spacing_mm)
-from .dataloaders import as_hw, Letterbox, best_device
+from .films import as_hw, Letterbox, best_device
 from .codec import HeatmapCodec
 from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_model
 
