@@ -28,6 +28,8 @@ if cfg.get('pip_requirements'): requirements += shlex.split(cfg.get('pip_require
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
+dicom_requirements = (cfg.get('dicom_requirements') or '').split()   # DICOM films: pydicom and the decoders of compressed ones
+onnx_requirements = (cfg.get('onnx_requirements') or '').split()     # maht_export --onnx, maht_predict --model
 
 package_data = dict()
 pkg_data = cfg.get('package_data', None)
@@ -47,7 +49,8 @@ setuptools.setup(
     include_package_data = True,
     package_data = package_data,
     install_requires = requirements,
-    extras_require={'dev': dev_requirements, 'tensorboard': ['tensorboard'], 'wandb': ['wandb']},   # --log tensorboard | wandb
+    extras_require={'dev': dev_requirements + dicom_requirements + onnx_requirements, 'dicom': dicom_requirements,
+                    'onnx': onnx_requirements, 'tensorboard': ['tensorboard'], 'wandb': ['wandb']},   # --log tensorboard | wandb
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

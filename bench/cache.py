@@ -42,7 +42,8 @@ def main():
     a = ap.parse_args()
     t0 = time.perf_counter()
     from maht_net.data import scan_dataset
-    from maht_net.dataloaders import ImageCache, SpineDataset, spine_dataloaders, file_digest, CACHE_FORMAT
+    from maht_net.dataloaders import spine_dataloaders
+    from maht_net.films import ImageCache, SpineDataset, file_digest, CACHE_FORMAT
     t_import = time.perf_counter() - t0
     work = Path(tempfile.mkdtemp(prefix='maht_bench_cache_'))
     try:

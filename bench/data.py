@@ -17,7 +17,8 @@ def main():
     a = ap.parse_args()
     import torch
     torch.set_num_threads(a.threads)
-    from maht_net.dataloaders import spine_dataloaders, ImageCache
+    from maht_net.dataloaders import spine_dataloaders
+    from maht_net.films import ImageCache
     cache_dir = tempfile.mkdtemp(prefix='maht_bench_')
     t0 = time.perf_counter()
     with warnings.catch_warnings():

@@ -10,7 +10,7 @@ import argparse, time, warnings
 import numpy as np
 import torch
 
-from maht_net.dataloaders import letterbox
+from maht_net.films import letterbox
 from maht_net.synthetic import synth_sample
 from maht_net.model import create_maht_net, LIGHT_CONFIG
 from maht_net.codec import HeatmapCodec, decode_heatmaps

@@ -15,7 +15,7 @@ import torch
 
 from .anatomy import check_view
 from .data import atomic_write_bytes, keep_saved_split
-from .dataloaders import DataConfig, AugmentConfig
+from .films import DataConfig, AugmentConfig
 from .model import ModelConfig, create_maht_net
 from .loss import LossConfig
 

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 import matplotlib.pyplot as plt
 
+from .dicom import DICOM_EXTS, DicomError, is_dicom, read_dicom, dicom_pixels, dicom_size, dicom_spacing
 from .anatomy import (VIEWS, VIEW_FLAG, LABEL_CODES, DEFAULT_SPACING_MM, check_view, n_edges,
                               keypoint_anatomy, slip_fractions)
 
@@ -24,7 +25,7 @@ __all__ = ['COLUMNS', 'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD
            'fake_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items',
            'keep_saved_split', 'disc_codes', 'fit_slip_threshold', 'training_slip_threshold', 'data_fingerprint',
            'cache_root', 'atomic_write_bytes', 'load_spacing', 'spacing_mm', 'parse_spacing', 'dataset_spacing',
-           'exact_corners', 'plot_spine', 'plot_grid']
+           'dicom_spacings', 'exact_corners', 'plot_spine', 'plot_grid']
 
 # %% ../nbs/00_data.ipynb #d9538eb9
 class AnnotationError(ValueError):
@@ -99,9 +100,9 @@ def annotation_text(keypoints: np.ndarray, # (K, 2) corners (x, y) in original p
 
 # %% ../nbs/00_data.ipynb #6f3ba678
 NAME_RE = re.compile(r'^(?P<patient>\d{4})-(?P<sex>[MF])-(?P<age>\d{3})Y(?P<flag>[01])$')
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png')
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png') + DICOM_EXTS   # and any DICOM file, whatever its name (`is_dicom`)
 
-def parse_name(stem: str, # file stem or name (.jpg, .jpeg, .png or .csv)
+def parse_name(stem: str, # file stem or name (.jpg, .jpeg, .png, .dcm or .csv)
               ) -> dict | None: # patient, sex, age (years), view; None when the name does not match
     "Patient id, sex, age and view of a BUU-LSPINE file name such as `0001-F-037Y0`; None when it does not match."
     m = NAME_RE.match(Path(stem).stem if Path(stem).suffix.lower() in IMAGE_EXTS + ('.csv',) else stem)
@@ -112,11 +113,14 @@ def parse_name(stem: str, # file stem or name (.jpg, .jpeg, .png or .csv)
 class ImageError(ValueError):
     "An image file that is missing, corrupt or unreadable; the message names the file."
 
-def check_image(path, # a JPEG or PNG file
+def check_image(path, # a JPEG, PNG or DICOM file
                ) -> tuple[int, int]: # (width, height) in pixels
     "Check that an image file is complete and readable without decoding it all."
     path = Path(path)
     if not path.exists(): raise ImageError(f"{path}: image not found")
+    if is_dicom(path):
+        try: return dicom_size(path)
+        except DicomError as e: raise ImageError(str(e)) from None
     try:
         with Image.open(path) as im: size = im.size
     except Exception as e: raise ImageError(f"{path}: not a readable image ({e.__class__.__name__})") from None
@@ -138,9 +142,12 @@ def to_uint8_gray(img: np.ndarray, # (H, W) or (H, W, 3|4) uint8 or uint16, as O
     return np.zeros(img.shape, np.uint8) if hi <= lo else np.round((img - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 # %% ../nbs/00_data.ipynb #6b15ba51
-def load_image(path, # a JPEG or PNG file
+def load_image(path, # a JPEG, PNG or DICOM file
               ) -> np.ndarray: # (H, W) uint8
     "Decode a radiograph to an 8-bit grayscale array (H, W), checking it first; raises `ImageError` naming the file."
+    if is_dicom(path):
+        try: return dicom_pixels(read_dicom(path), path)
+        except DicomError as e: raise ImageError(str(e)) from None
     check_image(path)
     img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_UNCHANGED)
     if img is None or img.size == 0: raise ImageError(f"{path}: the image could not be decoded")
@@ -203,7 +210,7 @@ def scan_dataset(root,      # the dataset folder, holding AP/ and LA/
     folder = root/view
     if not folder.is_dir(): raise FileNotFoundError(f"{folder}: no such folder (expected {root}/AP and {root}/LA)")
     files = sorted(p for p in folder.iterdir() if p.is_file())
-    images = {p.stem: p for p in files if p.suffix.lower() in IMAGE_EXTS}
+    images = {p.stem: p for p in files if p.suffix.lower() in IMAGE_EXTS or (not p.suffix and is_dicom(p))}
     csvs = {p.stem: p for p in files if p.suffix.lower() == '.csv'}
     items, problems = [], []
     for stem in sorted(set(images) | set(csvs)):
@@ -414,13 +421,32 @@ NO_SPACING_TABLE = (f"default {DEFAULT_SPACING_MM} mm/px for every film "
 def dataset_spacing(root,         # the dataset folder, whose `SPACING_TABLE` is read when it has one; None: no folder
                     spacing=None, # the user's spacing, which wins: mm per pixel, a table's path or a {stem: mm} dict
                    ) -> tuple:    # the spacing `spacing_mm` takes (a number or a {stem: mm} dict), its source in words
-    "The pixel spacing of a dataset's films and its source: the spacing given, else the dataset's table, else 0.2 mm/px."
+    """The pixel spacing of a dataset's films and its source: the spacing given, else each DICOM film's own, else the
+    dataset's table, else 0.2 mm/px."""
     given = parse_spacing(spacing)
     if isinstance(given, float): return given, f"{given:g} mm/px for every film (given)"
     if isinstance(given, dict): return dict(given), "a per-image spacing table (given)"
     table = given or (Path(root)/SPACING_TABLE if root is not None else None)
-    if table is None or (given is None and not table.is_file()): return DEFAULT_SPACING_MM, NO_SPACING_TABLE
-    return load_spacing(table), f"from the spacing table {table}" + (' (given)' if given else '')
+    if table is None or (given is None and not table.is_file()): base, words = DEFAULT_SPACING_MM, NO_SPACING_TABLE
+    else: base, words = load_spacing(table), f"from the spacing table {table}" + (' (given)' if given else '')
+    own = dicom_spacings(root) if root is not None and given is None else {}
+    if not own: return base, words
+    films = {p.stem for v in VIEWS if (Path(root)/v).is_dir() for p in (Path(root)/v).iterdir() if p.suffix.lower() != '.csv'}
+    out = {s: base for s in films} if isinstance(base, float) else dict(base)
+    out.update({s: mm for s, (mm, _) in own.items()})
+    said = f"{', '.join(sorted({w for _, w in own.values()}))} for the {len(own)} DICOM films that carry one"
+    return out, said if len(own) == len(films) else f"{said}; {words} for the others"
+
+def dicom_spacings(root, # a dataset folder
+                  ) -> dict: # {stem: (mm per pixel, the tag it came from)} of the DICOM films under root/AP and root/LA
+    "The spacing each DICOM film of a dataset carries in its header (films without one, or unreadable, are left out)."
+    out = {}
+    for p in (p for v in VIEWS if (Path(root)/v).is_dir() for p in sorted((Path(root)/v).iterdir())):
+        if p.suffix.lower() == '.csv' or not p.is_file() or not is_dicom(p): continue
+        try: mm, words = dicom_spacing(read_dicom(p, pixels=False))
+        except DicomError: continue
+        if mm is not None: out[p.stem] = (mm, words)
+    return out
 
 # %% ../nbs/00_data.ipynb #72575b37
 TRUTH_FOLDER = 'truth'   # exact corners beside a dataset's annotations, at its root: truth/AP/<stem>.csv, truth/LA/<stem>.csv

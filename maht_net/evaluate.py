@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt
 from .anatomy import DEFAULT_SPACING_MM, n_edges, n_keypoints, keypoint_names
 from .data import (load_image, scan_dataset, split_items, dataset_patients, dataset_spacing, SPACING_TABLE, plot_spine,
                            plot_grid, data_fingerprint, exact_corners)
-from .dataloaders import ImageCache, SpineDataset, resolve_data_dir, is_synthetic, report_problems
+from .dataloaders import resolve_data_dir, is_synthetic, report_problems
+from .films import ImageCache, SpineDataset
 from .predict import Predictor, invert_letterboxes, to_display, json_safe, USER_ERRORS, _headless, _message
 from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, error_summary, success_detection_rates,
                               error_tables, level_identification, plot_error_cdf, plot_keypoint_boxplot, _as_evaluations, exact_metrics)
@@ -503,8 +504,7 @@ def maht_eval(argv=None): # command-line arguments (None: `sys.argv`)
         paths = write_report(ev, out, a.n_worst, figures=not a.no_plots)
     except USER_ERRORS as e:
         sys.exit(f"maht_eval: error: {_message(e)}")
-    m = json.loads(paths['metrics'].read_text())
-    d = m['data']
+    m = json.loads(paths['metrics'].read_text()); d = m['data']
     print(f"{'SYNTHETIC data' if m['synthetic'] else 'data'}: {d['root']}, {m['view']} view, split {m['split']}, {m['films']} films")
     print(f"mean radial error {m['mean_radial_error_px']:.2f} px = {m['mean_radial_error_mm']:.2f} mm "
           f"(median {m['median_radial_error_mm']:.2f} mm); SDR " +

@@ -14,7 +14,7 @@ import torch.nn as nn
 # maht_net's modules before fastai's: dataloaders loads fastai without its import-time warnings
 from .anatomy import radial_error, edges_identified
 from .data import data_fingerprint, training_slip_threshold, dataset_patients
-from .dataloaders import best_device
+from .films import best_device
 from .model import create_maht_net, AnatomicalEncoding, imagenet_weights_file
 from .codec import HeatmapCodec
 from .loss import MAHTNetLoss, order_margins

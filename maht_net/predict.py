@@ -19,15 +19,16 @@ from .anatomy import (LEVELS, n_keypoints, keypoint_anatomy, flip_permutation, s
                               disc_names, MEYERDING, meyerding_grade, lordosis_angle)
 from .data import (IMAGE_EXTS, LEVEL_COLOURS, AnnotationError, ImageError, load_image, to_uint8_gray, parse_name,
                            annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD,
-                           SPACING_TABLE, dataset_spacing, spacing_mm)
-from .dataloaders import as_hw, Letterbox, best_device
+                           SPACING_TABLE, dataset_spacing, spacing_mm, parse_spacing)
+from .dicom import is_dicom, read_dicom, dicom_spacing, DicomError
+from .films import as_hw, Letterbox, best_device
 from .codec import HeatmapCodec
 from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_model
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'invert_letterboxes', 'unflip_keypoints', 'Predictor', 'FilmPrediction', 'prediction_rows',
-           'to_display', 'draw_prediction', 'json_safe', 'predict_films', 'collect_films', 'film_spacings',
-           'predict_parser', 'maht_predict']
+__all__ = ['ONNX_KEY', 'ONNX_EXTRA', 'USER_ERRORS', 'invert_letterboxes', 'unflip_keypoints', 'Predictor', 'OnnxModel',
+           'FilmPrediction', 'prediction_rows', 'to_display', 'draw_prediction', 'json_safe', 'predict_films',
+           'collect_films', 'film_spacings', 'spacing_summary', 'predict_parser', 'maht_predict']
 
 # %% ../nbs/02b_predict.ipynb #92bc418a
 def invert_letterboxes(xy,     # (N, K, 2) keypoints in input pixels
@@ -149,6 +150,46 @@ class Predictor:
             preds.append(invert_letterboxes(xy.numpy(), boxes)); confs.append(conf.numpy())
         return np.concatenate(preds), np.concatenate(confs)
 
+# %% ../nbs/02b_predict.ipynb #bb387895
+ONNX_KEY = 'maht_net'                   # the model metadata entry that holds what prediction needs (JSON)
+ONNX_EXTRA = 'pip install "maht_net[onnx]"'
+
+class OnnxModel:
+    "A model exported by `maht_export`, run by onnxruntime on the CPU; called like the PyTorch model: images in, heatmap logits out."
+    def __init__(self, path,                    # an .onnx file written by `maht_export`
+                 threads: int | None = None):   # onnxruntime's threads (None: its default)
+        self.path = Path(path)
+        if not self.path.is_file(): raise FileNotFoundError(f"{self.path}: no such ONNX model")
+        try: import onnxruntime as ort
+        except ImportError: raise ImportError(f"{self.path}: running an ONNX model needs onnxruntime ({ONNX_EXTRA})") from None
+        opts = ort.SessionOptions()
+        if threads: opts.intra_op_num_threads = opts.inter_op_num_threads = int(threads)
+        try: self.session = ort.InferenceSession(str(self.path), opts, providers=['CPUExecutionProvider'])
+        except Exception as e: raise ValueError(f"{self.path}: not a readable ONNX model ({e.__class__.__name__})") from None
+        props = self.session.get_modelmeta().custom_metadata_map
+        if ONNX_KEY not in props: raise ValueError(f"{self.path}: an ONNX model without maht_net's metadata (write it with maht_export)")
+        self.meta = json.loads(props[ONNX_KEY])
+        self.config, self.input = self.meta['model'], self.session.get_inputs()[0].name
+
+    def to(self, device): return self      # onnxruntime runs where it runs (the CPU here)
+    def eval(self): return self
+    def __call__(self, x: torch.Tensor,     # [B, 1, H, W] inputs in [0, 1]
+                ) -> torch.Tensor:           # [B, K, h, w] heatmap logits, on the inputs' device
+        out = self.session.run(None, {self.input: x.detach().float().cpu().numpy()})[0]
+        return torch.from_numpy(out).to(x.device)
+
+@patch(cls_method=True)
+def from_onnx(cls: Predictor,
+              path,                       # an .onnx file written by `maht_export`
+              tta: bool = False,          # average with the mirrored prediction (AP only)
+              batch_size: int = 8,        # films per forward pass
+              threads: int | None = None, # onnxruntime's threads (None: its default)
+             ) -> Predictor:              # the same letterboxing and decoding as `from_checkpoint`, the model run by onnxruntime
+    "A `Predictor` on an exported model: onnxruntime computes the heatmaps, this library does the rest."
+    m = OnnxModel(path, threads)
+    return cls(m, TrainConfig.from_dict(m.meta['config']), 'cpu', tta, batch_size, path=Path(path),
+               epoch=m.meta.get('epoch'), meta=m.meta.get('meta'))
+
 # %% ../nbs/02b_predict.ipynb #cb2ecce4
 @dataclass(eq=False)
 class FilmPrediction:
@@ -221,7 +262,7 @@ def prediction_rows(kps,              # (K, 2) predicted corners, original pixel
 
 @patch
 def predict_film(self: Predictor,
-                 film,                           # a path (JPEG or PNG), or a grey or colour image array
+                 film,                           # a path (JPEG, PNG or DICOM), or a grey or colour image array
                  threshold: float | None = None, # slip call threshold, a fraction of the endplate width (None: `slip_threshold`)
                 ) -> FilmPrediction:             # corners and confidences in the film's pixels, slips and their calls
     "Corners, confidences and slip calls of one film."
@@ -275,7 +316,7 @@ def json_safe(x): # a number, array, dict, list or tuple, nested freely
 
 # %% ../nbs/02b_predict.ipynb #abf1c9c5
 def predict_films(predictor: Predictor, # the model to predict with (its view, batch size)
-                  paths,                # film files (JPEG or PNG), any sizes
+                  paths,                # film files (JPEG, PNG or DICOM), any sizes
                   out,                  # folder for `<stem>.csv` and `<stem>.png` (made if missing)
                   threshold: float,     # slip call threshold, a fraction of the endplate width
                   max_size: int = 1024, # longest side of the overlay PNGs, pixels
@@ -320,11 +361,11 @@ def predict_films(predictor: Predictor, # the model to predict with (its view, b
 # %% ../nbs/02b_predict.ipynb #32507ac6
 def collect_films(inputs, # paths of films or of folders of films
                  ) -> tuple[list, list]: # image files (each folder's sorted), the inputs that do not exist
-    "The image files named, or inside the folders named."
+    "The image files named, or inside the folders named (JPEG, PNG and DICOM, whatever a DICOM file is called)."
     files, missing = [], []
     for s in inputs:
         p = Path(s)
-        if p.is_dir(): files += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS)
+        if p.is_dir(): files += sorted(f for f in p.iterdir() if f.is_file() and (f.suffix.lower() in IMAGE_EXTS or is_dicom(f)))
         elif p.is_file(): files.append(p)
         else: missing.append(p)
     return files, missing
@@ -332,14 +373,26 @@ def collect_films(inputs, # paths of films or of folders of films
 # %% ../nbs/02b_predict.ipynb #ae27c218
 def film_spacings(paths,        # film files
                   spacing=None, # the user's spacing, which wins: mm per pixel or the path of a spacing table
-                 ) -> tuple[dict, str]: # {film path: mm per pixel}, and where the spacing comes from, in words
-    "The pixel spacing of each film: the one given, else the spacing table in the film's folder or the one above, else 0.2 mm/px."
-    found, out = {}, {}
+                 ) -> tuple[dict, dict]: # {film path: mm per pixel}, {film path: where it comes from, in words}
+    """The pixel spacing of each film: the one given, else the film's own (a DICOM film's header), else the spacing
+    table in the film's folder or the one above, else 0.2 mm/px."""
+    found, mm, source = {}, {}, {}
     for p in map(Path, paths):
+        if spacing is None and is_dicom(p):
+            try: own, words = dicom_spacing(read_dicom(p, pixels=False))
+            except DicomError: own = None                     # the film says what is wrong with it when it is read
+            if own is not None: mm[str(p)], source[str(p)] = own, words; continue
         root = next((d for d in (p.parent, p.parent.parent) if (d/SPACING_TABLE).is_file()), None)
         if root not in found: found[root] = dataset_spacing(root, spacing)
-        out[str(p)] = spacing_mm(SimpleNamespace(stem=p.stem, image=p), found[root][0])
-    return out, '; '.join(dict.fromkeys(words for _, words in found.values()))
+        mm[str(p)], source[str(p)] = spacing_mm(SimpleNamespace(stem=p.stem, image=p), found[root][0]), found[root][1]
+    return mm, source
+
+def spacing_summary(source: dict, # {film: where its spacing comes from}, as `film_spacings` gives
+                   ) -> str:      # each source once, with its number of films
+    "Where the films' spacings come from, in a line."
+    n = {}
+    for words in source.values(): n[words] = n.get(words, 0) + 1
+    return '; '.join(w if len(n) == 1 else f"{w} ({k} film{'s' if k != 1 else ''})" for w, k in n.items())
 
 # %% ../nbs/02b_predict.ipynb #e1608cc8
 def _headless():
@@ -349,15 +402,17 @@ def _headless():
 
 def _message(e: BaseException) -> str: return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
 
-USER_ERRORS = (CheckpointError, FileNotFoundError, NotADirectoryError, ValueError, KeyError, AnnotationError, ImageError)
+USER_ERRORS = (CheckpointError, FileNotFoundError, NotADirectoryError, ValueError, KeyError, AnnotationError, ImageError, ImportError)
 
 def predict_parser() -> argparse.ArgumentParser: # the options of `maht_predict`
     "The command line of `maht_predict`."
     p = argparse.ArgumentParser(prog='maht_predict', description='Predict vertebral corners of films with a MAHT-Net '
                                 'checkpoint: a BUU-LSPINE CSV and an overlay PNG per film.')
     a = p.add_argument
-    a('inputs', nargs='+', metavar='IMAGE_OR_DIR', help='films (any size; JPEG or PNG) or folders of films')
-    a('--checkpoint', required=True, metavar='PATH', help='a maht_train checkpoint')
+    a('inputs', nargs='+', metavar='IMAGE_OR_DIR', help='films (any size; JPEG, PNG or DICOM) or folders of films')
+    w = p.add_mutually_exclusive_group(required=True)
+    w.add_argument('--checkpoint', metavar='PATH', help='a maht_train checkpoint')
+    w.add_argument('--model', metavar='ONNX', help='a model written by maht_export --onnx, run by onnxruntime')
     a('--out', default='predictions', metavar='DIR', help='output folder (default ./predictions)')
     a('--tta', action='store_true', help='average with flipped predictions (AP only; ignored for LA)')
     a('--slip-threshold', type=float, default=None, metavar='PCT', help='slip call threshold in %% of the endplate width')
@@ -380,15 +435,17 @@ def maht_predict(argv=None): # command-line arguments (None: `sys.argv`)
         files, missing = collect_films(a.inputs)
         for p in missing: err(f"maht_predict: error: {p}: no such file or folder")
         if not files: raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTS)}) in {' '.join(a.inputs)}")
-        pr = Predictor.from_checkpoint(a.checkpoint, a.device, a.tta, a.batch_size)
+        pr = (Predictor.from_onnx(a.model, a.tta, a.batch_size) if a.model else
+              Predictor.from_checkpoint(a.checkpoint, a.device, a.tta, a.batch_size))
         t, src = pr.slip_threshold_source(None if a.slip_threshold is None else a.slip_threshold / 100, a.metrics)
         if pr.tta_ignored: print("maht_predict: --tta is ignored for LA (lateral films are never flipped)")
-        spacing, spacing_src = film_spacings(files, a.spacing)
-        print(f"{pr.view} checkpoint {a.checkpoint}; slip threshold {t:.2%}: {src}\npixel spacing: {spacing_src}")
+        spacing, sources = film_spacings(files, a.spacing)
+        spacing_src = spacing_summary(sources)
+        print(f"{pr.view} {'ONNX model ' + a.model if a.model else 'checkpoint ' + a.checkpoint}; slip threshold {t:.2%}: {src}\npixel spacing: {spacing_src}")
         res = predict_films(pr, files, a.out, t, a.max_size, log=err)
-        for r in res['films']: r['mm_per_px'] = spacing[r['file']]
+        for r in res['films']: r['mm_per_px'], r['spacing_source'] = spacing[r['file']], sources[r['file']]
         (Path(a.out)/'predictions.json').write_text(json.dumps(json_safe(dict(
-            checkpoint=str(a.checkpoint), view=pr.view, tta=pr.tta, slip_threshold_pct=t * 100, threshold_source=src,
+            checkpoint=str(a.checkpoint) if a.checkpoint else None, model=a.model, view=pr.view, tta=pr.tta, slip_threshold_pct=t * 100, threshold_source=src,
             spacing_source=spacing_src, films=res['films'], failed=[dict(file=f, error=m) for f, m in res['failed']])), indent=1, allow_nan=False))
     except USER_ERRORS as e:
         sys.exit(f"maht_predict: error: {_message(e)}")

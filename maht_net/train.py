@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 # maht_net's modules before fastai's: dataloaders loads fastai without its import-time warnings
 from .data import atomic_write_bytes
-from .dataloaders import spine_dataloaders, as_hw, resolve_data_dir, is_synthetic
+from .dataloaders import spine_dataloaders, resolve_data_dir, is_synthetic
+from .films import as_hw
 from .model import create_maht_net
 from .config import (GRAD_CLIP, MONITORS, CONFIG_SECTIONS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
                              numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint, read_config_file)

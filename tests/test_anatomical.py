@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from maht_net.dataloaders import Letterbox
+from maht_net.films import Letterbox
 from maht_net.loss import anatomical_loss, edge_gaps, order_margins
 from maht_net.synthetic import synth_geometry
 

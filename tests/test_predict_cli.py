@@ -68,3 +68,11 @@ def test_mistakes_end_in_one_line(ap_run, synthetic_data, tmp_path):
         assert msg in m and len(m.strip().splitlines()) <= 2, (args, m)
     m = exit_message(maht_predict, film, '--checkpoint', tmp_path/'nope.pth', '--out', tmp_path/'x')
     assert 'no such checkpoint' in m and len(m.splitlines()) == 1, m
+
+
+def test_prediction_imports_no_training_stack():
+    "A machine that only predicts needs PyTorch and this library: `maht_net.predict` loads no fastai module."
+    import sys
+    r = run(sys.executable, '-c', "import sys, maht_net.predict; "
+            "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('fastai', 'fasttransform', 'fastprogress')}))")
+    assert r.returncode == 0 and r.stdout.strip() == '[]', r.stdout + r.stderr
