@@ -79,3 +79,35 @@ def test_a_dicom_dataset_is_checked_and_scored_in_its_own_millimetres(ap_run, sy
     m = strict_json(tmp_path/'eval'/'metrics.json')
     assert m['spacing']['source'] == 'the DICOM PixelSpacing for the 14 DICOM films that carry one', m['spacing']
     assert abs(m['mean_radial_error_mm'] - 0.15 * m['mean_radial_error_px']) < 1e-6
+
+
+def test_a_jpeg_compressed_dicom_film_is_decoded_by_the_pinned_plugins(synthetic_data, tmp_path):
+    "JPEG Baseline inside DICOM, as many archives store films: the dicom extra's pylibjpeg decoders read it."
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+    from maht_net.data import load_image
+    from maht_net.dicom import film_dataset
+    img = load_image(sorted((synthetic_data/'LA').glob('*.jpg'))[0])
+    ok, jpeg = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    ds = film_dataset(img, spacing=0.2)
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.PixelData = encapsulate([jpeg.tobytes()]); ds['PixelData'].VR = 'OB'
+    ds.save_as(tmp_path/'jpeg.dcm', enforce_file_format=True)
+    got, want = load_image(tmp_path/'jpeg.dcm'), cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+    assert got.shape == want.shape and np.abs(got.astype(int) - want).max() <= 2, np.abs(got.astype(int) - want).max()
+
+
+def test_learn_predict_reads_a_dicom_film(tiny_config, synthetic_data, tmp_path):
+    "The fastai way: a Learner's `predict` on a DICOM film gives the corners it gives on the same film as PNG."
+    from maht_net.data import load_image
+    from maht_net.dicom import film_dataset
+    from maht_net.learner import maht_learner
+    from maht_net.dataloaders import spine_dataloaders
+    cfg = tiny_config('dicom')
+    learn = maht_learner(spine_dataloaders(cfg.data_dir, cfg.view, image_size=cfg.image_size, bs=2, max_items=cfg.max_items,
+                                           device='cpu', num_workers=0, progress=False, log=None), cfg)
+    src = sorted((synthetic_data/'AP').glob('*.jpg'))[0]
+    film_dataset(load_image(src), bits=16, monochrome1=True).save_as(tmp_path/'film.dcm')
+    cv2.imwrite(str(tmp_path/'film.png'), load_image(src))
+    a, b = learn.predict(tmp_path/'film.dcm', threshold=0.15), learn.predict(tmp_path/'film.png', threshold=0.15)
+    assert np.abs(a.keypoints - b.keypoints).max() <= 0.05 and a.csv_text() == b.csv_text()
