@@ -18,7 +18,7 @@ from .data import (load_image, scan_dataset, split_items, dataset_patients, data
                            plot_grid, data_fingerprint, exact_corners)
 from .dataloaders import resolve_data_dir, is_synthetic, report_problems
 from .films import ImageCache, SpineDataset
-from .predict import Predictor, invert_letterboxes, to_display, json_safe, USER_ERRORS, _headless, _message
+from .predict import Predictor, invert_letterboxes, film_corners, to_display, json_safe, USER_ERRORS, _headless, _message
 from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, error_summary, success_detection_rates,
                               error_tables, level_identification, plot_error_cdf, plot_keypoint_boxplot, _as_evaluations, exact_metrics)
 from .clinical import clinical_metrics, plot_clinical
@@ -58,8 +58,8 @@ def evaluate_checkpoint(checkpoint,                          # a checkpoint path
                         progress: bool = False,              # show progress while reading films
                         log=print,                           # takes the lines naming films left out (None: silence)
                        ) -> Evaluation:                      # with items, dataset and predictor, to draw pictures
-    """Predict the films of one split with a checkpoint, pair them with their annotations (and the exact corners, where the
-    dataset keeps them in `truth/`); warns if the run saw other films."""
+    """Predict the films of one split with a checkpoint (the corners `maht_predict` writes), pair them with their annotations
+    (and the exact corners, where the dataset keeps them in `truth/`); warns if the run saw other films."""
     pr = checkpoint if isinstance(checkpoint, Predictor) else Predictor.from_checkpoint(checkpoint, device, tta, batch_size)
     cfg = pr.config
     root = resolve_data_dir(data_dir if data_dir is not None else cfg.data_dir)
@@ -86,7 +86,7 @@ def evaluate_checkpoint(checkpoint,                          # a checkpoint path
                           same_as_training=fingerprint),
                 timing=dict(seconds=seconds, films_per_s=len(items) / seconds if seconds > 0 else None,
                             device=str(pr.device), batch_size=pr.batch_size))
-    return Evaluation(cfg.view, invert_letterboxes(xy, ds.letterboxes), np.stack([i.keypoints for i in items]),
+    return Evaluation(cfg.view, film_corners(invert_letterboxes(xy, ds.letterboxes), items), np.stack([i.keypoints for i in items]),
                       spacing=np.asarray(ds.spacing), labels=np.stack([i.labels for i in items]),
                       stems=[i.stem for i in items], confidence=conf, spacing_source=spacing_words,
                       slip_threshold=t, threshold_source=src, meta=meta, items=items, dataset=ds, predictor=pr,

@@ -27,8 +27,8 @@ from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_mo
 
 # %% auto #0
 __all__ = ['ONNX_KEY', 'ONNX_EXTRA', 'USER_ERRORS', 'invert_letterboxes', 'unflip_keypoints', 'Predictor', 'OnnxModel',
-           'FilmPrediction', 'prediction_rows', 'to_display', 'draw_prediction', 'json_safe', 'predict_films',
-           'collect_films', 'film_spacings', 'spacing_summary', 'predict_parser', 'maht_predict']
+           'FilmPrediction', 'film_corners', 'prediction_rows', 'to_display', 'draw_prediction', 'json_safe',
+           'predict_films', 'collect_films', 'film_spacings', 'spacing_summary', 'predict_parser', 'maht_predict']
 
 # %% ../nbs/02b_predict.ipynb #92bc418a
 def invert_letterboxes(xy,     # (N, K, 2) keypoints in input pixels
@@ -250,14 +250,21 @@ def slip_threshold(self: Predictor,
     return self.slip_threshold_source(threshold, metrics)[0]
 
 # %% ../nbs/02b_predict.ipynb #6ce4cd92
+def film_corners(xy,    # (N, K, 2) predicted corners in the films' own pixels
+                 sizes, # N films: (width, height) pairs, or anything with `width` and `height` (`SpineItem`s)
+                ) -> np.ndarray: # (N, K, 2) clipped to each film and rounded to 3 decimals: what the CSVs hold
+    "Predicted corners as prediction writes them and evaluation scores them: inside the film, to a thousandth of a pixel."
+    wh = np.array([(s.width, s.height) if hasattr(s, 'width') else tuple(s) for s in sizes], np.float64).reshape(-1, 1, 2)
+    return np.round(np.clip(np.asarray(xy, np.float64), 0, wh - 1), 3)
+
 def prediction_rows(kps,              # (K, 2) predicted corners, original pixels
                     width: int,       # the film's width, original pixels
                     height: int,      # the film's height, original pixels
                     view: str,        # 'AP' or 'LA'
                     threshold: float, # slip call threshold, a fraction of the endplate width
                    ) -> tuple[np.ndarray, np.ndarray]: # corners (K, 2) clipped and rounded, label column (E,)
-    "Corners clipped to the film and rounded to 3 decimals, and the label column of their slip call."
-    k = np.round(np.clip(np.asarray(kps, np.float64), 0, [width - 1, height - 1]), 3)
+    "Corners clipped to the film and rounded to 3 decimals (`film_corners`), and the label column of their slip call."
+    k = film_corners(np.asarray(kps)[None], [(width, height)])[0]
     return k, slip_labels(k, view, threshold)
 
 @patch

@@ -1,6 +1,8 @@
 """`maht_eval` as users run it: in its own process on a run's checkpoint, with its options, from another folder, on a data
 folder that changed since training, and the one-line errors of every mistake."""
 import os, shutil, warnings
+
+import numpy as np
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,25 @@ def test_maht_eval_scores_a_clinical_set_against_both_truths(ap_run, tmp_path):
                 tmp_path/'eval2', '--device', 'cpu')
     assert plain.returncode == 0 and 'exact corners' not in plain.stdout, plain.stdout
     assert strict_json(tmp_path/'eval2'/'metrics.json')['exact'] is None
+
+
+def test_maht_eval_scores_what_maht_predict_writes(synthetic_data, tmp_path):
+    """One answer for one question: re-scoring maht_predict's CSVs against the annotations gives maht_eval's mean error.
+    An untrained model puts corners in the letterbox's padding, outside the film, where prediction clips them."""
+    import torch
+    from maht_net.data import read_annotation
+    from maht_net.config import save_checkpoint, CHECKPOINT_FORMAT
+    from maht_net.model import create_maht_net
+    cfg = tiny(synthetic_data, tmp_path, 'untrained')
+    torch.manual_seed(1)
+    ck = tmp_path/'untrained.pth'
+    save_checkpoint(ck, dict(format=CHECKPOINT_FORMAT, model=create_maht_net(**cfg.model_config()).state_dict(),
+                             config={**cfg.to_dict(), 'max_items': None}, epoch=0))
+    films = sorted((synthetic_data/'AP').glob('*.jpg'))
+    p = run(command('maht_predict'), '--checkpoint', ck, *films, '--out', tmp_path/'pred', '--device', 'cpu')
+    e = run(command('maht_eval'), '--checkpoint', ck, '--split', 'all', '--no-plots', '--out', tmp_path/'eval', '--device', 'cpu')
+    assert p.returncode == 0 and e.returncode == 0, p.stderr + e.stderr
+    err = [np.linalg.norm(read_annotation(tmp_path/'pred'/f"{f.stem}.csv", 'AP')[0] - read_annotation(f.with_suffix('.csv'), 'AP')[0],
+                          axis=-1) for f in films]
+    m = strict_json(tmp_path/'eval'/'metrics.json')
+    assert m['films'] == len(films) and abs(np.mean(err) - m['mean_radial_error_px']) < 1e-3, (np.mean(err), m['mean_radial_error_px'])
