@@ -231,12 +231,19 @@ class HeatmapCodec:
         return render_heatmaps(keypoints, self.map_size(input_size), self.sigma, self.stride)
 
     def decode(self,
-               heatmaps,            # [B, K, h, w] one map per keypoint
-               logits: bool = True, # the maps are logits (model outputs); False: probabilities
-               dark: bool = True,   # refine the argmax with DARK; False: plain argmax
+               heatmaps,             # [B, K, h, w] one map per keypoint: probabilities, as `encode` makes them
+               logits: bool = False, # the maps are logits instead (what `decode_logits` says by its name)
+               dark: bool = True,    # refine the argmax with DARK; False: plain argmax
               ) -> tuple[torch.Tensor, torch.Tensor]: # keypoints [B, K, 2] in input pixels, confidences [B, K]
-        "Keypoints and their confidences (the peak probability): argmax, then DARK."
+        "Keypoints and their confidences (the peak probability) of probability maps: argmax, then DARK; `encode`'s inverse."
         return decode_heatmaps(heatmaps, self.sigma, dark=dark, stride=self.stride, logits=logits)
+
+    def decode_logits(self,
+                      logits,            # [B, K, h, w] heatmap logits, as the model outputs them
+                      dark: bool = True, # refine the argmax with DARK; False: plain argmax
+                     ) -> tuple[torch.Tensor, torch.Tensor]: # keypoints [B, K, 2] in input pixels, confidences [B, K]
+        "Keypoints and their confidences of a model's output: `decode` of the logits' sigmoid."
+        return self.decode(logits, logits=True, dark=dark)
 
     def soft_decode(self,
                     heatmaps,               # [B, K, h, w] one map per keypoint

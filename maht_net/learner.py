@@ -76,7 +76,7 @@ def decoded(learn,               # the Learner, after a batch's predictions
            ) -> torch.Tensor:    # keypoints [B, K, 2] in input pixels
     "Keypoints decoded from the Learner's current predictions, once per batch for every metric."
     if getattr(learn, '_decoded_for', None) is not learn.pred:
-        learn._decoded_for, learn._decoded = learn.pred, codec.decode(learn.pred.detach().float())[0]
+        learn._decoded_for, learn._decoded = learn.pred, codec.decode_logits(learn.pred.detach().float())[0]
     return learn._decoded
 
 # %% ../nbs/03_learner.ipynb #19a44a95
@@ -308,7 +308,7 @@ def predict_batch(model,               # a MAHT-Net
                  ):                    # keypoints [B, K, 2] in input pixels, confidences [B, K]
     "Decoded keypoints and confidences of `model` on images `x`."
     model.eval()
-    with torch.no_grad(): return codec.decode(model(x).float())
+    with torch.no_grad(): return codec.decode_logits(model(x).float())
 
 def show_predictions(learn,         # a Learner of `maht_learner`
                      n: int = 4,     # validation films to draw

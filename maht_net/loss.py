@@ -166,6 +166,6 @@ class MAHTNetLoss:
     def activation(self, x): return x          # predictions stay logits
     def decodes(self, x): # [B, K, h, w] heatmap logits
         "Heatmap logits -> keypoints [B,K,2] in input pixels (argmax + DARK)."
-        return self.codec.decode(x)[0]
+        return self.codec.decode_logits(x)[0]
 
     def __repr__(self): return f"MAHTNetLoss({', '.join(f'{k}={v}' for k, v in self.kwargs.items())})"

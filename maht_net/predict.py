@@ -125,7 +125,7 @@ class Predictor:
         x = self._inputs(x)
         B, W = len(x), x.shape[-1]
         out = self.model(torch.cat([x, x.flip(-1)]) if self.tta else x).float()
-        xy, conf = self.codec.decode(out)
+        xy, conf = self.codec.decode_logits(out)
         if self.tta:
             xy = (xy[:B] + unflip_keypoints(xy[B:], W, self.view)) / 2
             conf = (conf[:B] + conf[B:][:, torch.as_tensor(flip_permutation(self.view), device=conf.device)]) / 2
