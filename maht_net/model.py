@@ -18,11 +18,11 @@ from .anatomy import check_view, n_keypoints, keypoint_anatomy
 from .codec import HeatmapCodec
 
 # %% auto #0
-__all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'HEADS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LIGHT_CONFIG',
-           'imagenet_weights', 'imagenet_weights_file', 'PretrainedWeightsError', 'imagenet_state_dict', 'Backbone',
-           'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer', 'VertebralAttentionModule',
-           'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'ModelConfig', 'coordinate_channels', 'MAHTNet',
-           'create_maht_net', 'model_summary', 'PlainHeatmapNet', 'plot_heatmaps']
+__all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'HEATMAP_STRIDES', 'HEADS', 'IMAGENET_MEAN', 'IMAGENET_STD',
+           'LIGHT_CONFIG', 'imagenet_weights', 'imagenet_weights_file', 'PretrainedWeightsError', 'imagenet_state_dict',
+           'Backbone', 'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer',
+           'VertebralAttentionModule', 'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'ModelConfig',
+           'coordinate_channels', 'MAHTNet', 'create_maht_net', 'model_summary', 'PlainHeatmapNet', 'plot_heatmaps']
 
 # %% ../nbs/01_model.ipynb #0d002596
 BACKBONES = ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small')
@@ -241,6 +241,8 @@ def conv_bn_relu(c_in: int,    # input channels
 
 DECODER_CHANNELS = {16: 128, 8: 96, 4: 64, 2: 48, 1: 32}   # channels of the decoder stage at each stride
 
+HEATMAP_STRIDES = (1, 2, 4, 8, 16)   # the strides the decoder can end at: input pixels per heatmap pixel
+
 class PixelDecoder(nn.Module):
     "Top-down decoder from the bridge map (stride 32) to a per-pixel embedding at `stride`, with backbone skips."
     def __init__(self, skip_channels: list[int], # channels of the backbone's features at strides 2, 4, 8, 16 (, 32)
@@ -249,7 +251,7 @@ class PixelDecoder(nn.Module):
                  embed_dim: int = 64,       # channels of the pixel embedding
                  channels: dict | None = None): # {stride: channels} of the stages, over `DECODER_CHANNELS`
         super().__init__()
-        if stride not in (1, 2, 4, 8, 16): raise ValueError(f"heatmap stride must be 1, 2, 4, 8 or 16, got {stride}")
+        if stride not in HEATMAP_STRIDES: raise ValueError(f"heatmap stride must be one of {HEATMAP_STRIDES}, got {stride}")
         ch = {**DECODER_CHANNELS, **(channels or {})}
         skips = {1: 3, **dict(zip((2, 4, 8, 16), skip_channels[:4]))}   # stride 1 skips from the image
         self.stride, self.scales = stride, [s for s in (16, 8, 4, 2, 1) if s >= stride]

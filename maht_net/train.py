@@ -13,7 +13,7 @@ import torch
 from .data import atomic_write_bytes
 from .dataloaders import spine_dataloaders, resolve_data_dir, is_synthetic
 from .films import as_hw
-from .model import create_maht_net
+from .model import create_maht_net, HEATMAP_STRIDES
 from .config import (GRAD_CLIP, MONITORS, CONFIG_SECTIONS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
                              numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint, read_config_file)
 from .learner import (WarmupCosine, MAHTLearner, maht_learner, describe_start, use_amp, world_size, rank,
@@ -395,7 +395,7 @@ def train_parser() -> argparse.ArgumentParser: # `maht_train`'s flags
       help='full: MAHT-Net as designed (EfficientNetV2-S, d=256; default); small: ResNet-18, d=128, for CPU runs; '
            'tiny: MobileNetV3-small, d=64, for quick checks')
     a('--backbone', default=None, help='efficientnet_v2_s (default), resnet18 or mobilenet_v3_small')
-    a('--stride', type=int, default=None, choices=[1, 2, 4], help='heatmap stride (default 4)')
+    a('--stride', type=int, default=None, choices=list(HEATMAP_STRIDES), help=f"heatmap stride: one of {', '.join(map(str, HEATMAP_STRIDES))} (default 4)")
     a('--patience', type=int, default=None, help='early stopping patience in epochs (default 20)')
     a('--monitor', choices=list(MONITORS), default=None,
       help='validation score that picks best.pth and stops early (default mre_mm: mean radial error in mm)')
