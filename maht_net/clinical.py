@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from .anatomy import (slip_fractions, direction_codes, slip_direction, call_slips, disc_names, meyerding_grade,
                               endplate_widths, lordosis_angle)
 from .data import disc_codes
-from .predict import json_safe
+from .data import json_safe
 from .metrics import Evaluation, error_summary
 
 # %% auto #0

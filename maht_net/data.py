@@ -24,8 +24,8 @@ __all__ = ['COLUMNS', 'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD
            'ImageError', 'check_image', 'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset',
            'fake_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items',
            'keep_saved_split', 'disc_codes', 'fit_slip_threshold', 'training_slip_threshold', 'data_fingerprint',
-           'cache_root', 'atomic_write_bytes', 'load_spacing', 'spacing_mm', 'parse_spacing', 'dataset_spacing',
-           'dicom_spacings', 'exact_corners', 'plot_spine', 'plot_grid']
+           'cache_root', 'atomic_write_bytes', 'json_safe', 'load_spacing', 'spacing_mm', 'parse_spacing',
+           'dataset_spacing', 'dicom_spacings', 'exact_corners', 'plot_spine', 'plot_grid']
 
 # %% ../nbs/00_data.ipynb #d9538eb9
 class AnnotationError(ValueError):
@@ -377,6 +377,18 @@ def atomic_write_bytes(path: Path,  # the file to (over)write; its folder is cre
     except BaseException:
         if os.path.exists(tmpname): os.unlink(tmpname)
         raise
+
+# %% ../nbs/00_data.ipynb #41381e7e
+def json_safe(x): # a number, array, dict, list or tuple, nested freely
+    "Numbers, arrays and containers as strict JSON takes them: numpy scalars and arrays as Python ones, NaN and infinity as None."
+    if isinstance(x, dict): return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [json_safe(v) for v in x]
+    if isinstance(x, np.ndarray): return json_safe(x.tolist())
+    if isinstance(x, (np.integer,)): return int(x)
+    if isinstance(x, (float, np.floating)): return None if not math.isfinite(float(x)) else float(x)
+    if isinstance(x, np.bool_): return bool(x)
+    return x
+
 
 # %% ../nbs/00_data.ipynb #b9517ef8
 def load_spacing(path, # a CSV of `stem,spacing_mm` rows

@@ -15,12 +15,12 @@ import matplotlib.pyplot as plt
 
 from .anatomy import DEFAULT_SPACING_MM, n_edges, n_keypoints, keypoint_names
 from .data import (load_image, scan_dataset, split_items, dataset_patients, dataset_spacing, SPACING_TABLE, plot_spine,
-                           plot_grid, data_fingerprint, exact_corners)
+                           plot_grid, data_fingerprint, exact_corners, json_safe)
 from .dataloaders import resolve_data_dir, is_synthetic, report_problems
 from .films import ImageCache, SpineDataset
-from .predict import Predictor, invert_letterboxes, film_corners, to_display, json_safe, USER_ERRORS, _headless, _message
+from .predict import Predictor, invert_letterboxes, film_corners, to_display, USER_ERRORS, plots_off_screen, error_line
 from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, error_summary, success_detection_rates,
-                              error_tables, level_identification, plot_error_cdf, plot_keypoint_boxplot, _as_evaluations, exact_metrics)
+                              error_tables, level_identification, plot_error_cdf, plot_keypoint_boxplot, named_evaluations, exact_metrics)
 from .clinical import clinical_metrics, plot_clinical
 
 # %% auto #0
@@ -365,7 +365,7 @@ def summary_table(evs,                          # an `Evaluation`, a list of the
                  ) -> pd.DataFrame:             # one row per evaluation: errors (px, mm), levels, SDRs, slip calls (%)
     "The headline numbers of several evaluations side by side."
     rows = {}
-    for name, ev in _as_evaluations(evs).items():
+    for name, ev in named_evaluations(evs).items():
         ep, em = error_summary(ev.err_px), error_summary(ev.err_mm)
         c, lv = clinical_metrics(ev), level_identification(ev)
         rows[name] = {'films': len(ev), 'mean px': ep['mean'], 'median px': ep['median'], 'mean mm': em['mean'],
@@ -495,7 +495,7 @@ def maht_eval(argv=None): # command-line arguments (None: `sys.argv`)
     "Console entry point of `maht_eval`."
     a = eval_parser().parse_args(argv)
     try:
-        _headless()
+        plots_off_screen()
         pr = Predictor.from_checkpoint(a.checkpoint, a.device, a.tta, a.batch_size)
         if pr.tta_ignored: print("maht_eval: --tta is ignored for LA (lateral films are never flipped)")
         ev = evaluate_checkpoint(pr, a.data_dir, a.split, a.spacing, slip_threshold=None if a.slip_threshold is None
@@ -503,7 +503,7 @@ def maht_eval(argv=None): # command-line arguments (None: `sys.argv`)
         out = Path(a.out) if a.out else Path(a.checkpoint).parent/f"eval_{a.split}"
         paths = write_report(ev, out, a.n_worst, figures=not a.no_plots)
     except USER_ERRORS as e:
-        sys.exit(f"maht_eval: error: {_message(e)}")
+        sys.exit(f"maht_eval: error: {error_line(e)}")
     m = json.loads(paths['metrics'].read_text()); d = m['data']
     print(f"{'SYNTHETIC data' if m['synthetic'] else 'data'}: {d['root']}, {m['view']} view, split {m['split']}, {m['films']} films")
     print(f"mean radial error {m['mean_radial_error_px']:.2f} px = {m['mean_radial_error_mm']:.2f} mm "

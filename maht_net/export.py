@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .predict import Predictor, OnnxModel, ONNX_KEY, ONNX_EXTRA, json_safe, USER_ERRORS, _message
+from .data import json_safe
+from .predict import Predictor, OnnxModel, ONNX_KEY, ONNX_EXTRA, USER_ERRORS, error_line
 
 # %% auto #0
 __all__ = ['export_onnx', 'export_parser', 'maht_export']
@@ -58,7 +59,7 @@ def maht_export(argv=None): # command-line arguments (None: `sys.argv`)
     "Console entry point of `maht_export`."
     a = export_parser().parse_args(argv)
     try: r = export_onnx(a.checkpoint, a.onnx, a.opset)
-    except USER_ERRORS as e: sys.exit(f"maht_export: error: {_message(e)}")
+    except USER_ERRORS as e: sys.exit(f"maht_export: error: {error_line(e)}")
     m = r['metadata']
     print(f"wrote {r['path']} ({r['bytes'] / 1e6:.1f} MB): {m['view']} view, {m['image_size'][0]} x {m['image_size'][1]} input, "
           f"head {m['head']}, epoch {m['epoch']}; onnxruntime against PyTorch on a random batch: max difference "

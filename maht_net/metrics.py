@@ -18,7 +18,7 @@ from .data import DEFAULT_SLIP_THRESHOLD, LEVEL_COLOURS, NO_SPACING_TABLE
 # %% auto #0
 __all__ = ['VERSE_MAX_MM', 'SDR_THRESHOLDS_MM', 'TABLE_GROUPS', 'Evaluation', 'error_summary', 'sdr_key',
            'success_detection_rates', 'keypoint_groups', 'error_table', 'error_tables', 'identified_share',
-           'level_identification', 'exact_metrics', 'plot_error_cdf', 'plot_keypoint_boxplot']
+           'level_identification', 'exact_metrics', 'named_evaluations', 'plot_error_cdf', 'plot_keypoint_boxplot']
 
 # %% ../nbs/04_metrics.ipynb #c118774a
 VERSE_MAX_MM = 20.0             # VerSe: a vertebra is identified when its nearest true centre is its own and this close
@@ -189,7 +189,9 @@ def exact_metrics(ev: Evaluation,               # with `exact` corners, or witho
                 annotation_level_identification_pct=la['edges']['pct'])
 
 # %% ../nbs/04_metrics.ipynb #5be8828a
-def _as_evaluations(evs) -> dict:
+def named_evaluations(evs, # an `Evaluation`, a list of them or a dict name -> `Evaluation`
+                     ) -> dict: # name -> `Evaluation` (a view's name, numbered when a view repeats)
+    "Evaluations by name, as the plots and tables label them."
     if isinstance(evs, Evaluation): return {evs.view: evs}
     if isinstance(evs, dict): return dict(evs)
     return {f"{e.view} {i}" if sum(x.view == e.view for x in evs) > 1 else e.view: e for i, e in enumerate(evs)}
@@ -200,7 +202,7 @@ def plot_error_cdf(evs,                          # an `Evaluation`, a list of th
                    figsize=(5, 3.4)):            # inches
     "Cumulative distribution of the radial error of one or more evaluations; returns the Figure."
     fig, ax = plt.subplots(figsize=figsize)
-    for name, ev in _as_evaluations(evs).items():
+    for name, ev in named_evaluations(evs).items():
         e = np.sort((ev.err_mm if unit == 'mm' else ev.err_px).ravel())
         ax.step(e, np.arange(1, e.size + 1) / e.size * 100, where='post', label=f"{name} ({e.size} keypoints)")
     if unit == 'mm':

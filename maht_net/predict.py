@@ -19,7 +19,7 @@ from .anatomy import (LEVELS, n_keypoints, keypoint_anatomy, flip_permutation, s
                               disc_names, MEYERDING, meyerding_grade, lordosis_angle)
 from .data import (IMAGE_EXTS, LEVEL_COLOURS, AnnotationError, ImageError, load_image, to_uint8_gray, parse_name,
                            annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD,
-                           SPACING_TABLE, dataset_spacing, spacing_mm, parse_spacing)
+                           SPACING_TABLE, dataset_spacing, spacing_mm, parse_spacing, json_safe)
 from .dicom import is_dicom, read_dicom, dicom_spacing, DicomError
 from .films import as_hw, Letterbox, best_device
 from .codec import HeatmapCodec
@@ -27,8 +27,9 @@ from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_mo
 
 # %% auto #0
 __all__ = ['ONNX_KEY', 'ONNX_EXTRA', 'USER_ERRORS', 'invert_letterboxes', 'unflip_keypoints', 'Predictor', 'OnnxModel',
-           'FilmPrediction', 'film_corners', 'prediction_rows', 'to_display', 'draw_prediction', 'json_safe',
-           'predict_films', 'collect_films', 'film_spacings', 'spacing_summary', 'predict_parser', 'maht_predict']
+           'FilmPrediction', 'film_corners', 'prediction_rows', 'to_display', 'draw_prediction', 'predict_films',
+           'collect_films', 'film_spacings', 'spacing_summary', 'plots_off_screen', 'error_line', 'predict_parser',
+           'maht_predict']
 
 # %% ../nbs/02b_predict.ipynb #92bc418a
 def invert_letterboxes(xy,     # (N, K, 2) keypoints in input pixels
@@ -309,18 +310,6 @@ def draw_prediction(image: np.ndarray,   # (H, W) the 8-bit grayscale film
         for pt in (p, q): cv2.circle(out, pt, th + 2, col, -1, cv2.LINE_AA)
     return out
 
-# %% ../nbs/02b_predict.ipynb #1fdea983
-def json_safe(x): # a number, array, dict, list or tuple, nested freely
-    "Numbers, arrays and containers as strict JSON takes them: numpy scalars and arrays as Python ones, NaN and infinity as None."
-    if isinstance(x, dict): return {k: json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)): return [json_safe(v) for v in x]
-    if isinstance(x, np.ndarray): return json_safe(x.tolist())
-    if isinstance(x, (np.integer,)): return int(x)
-    if isinstance(x, (float, np.floating)): return None if not math.isfinite(float(x)) else float(x)
-    if isinstance(x, np.bool_): return bool(x)
-    return x
-
-
 # %% ../nbs/02b_predict.ipynb #abf1c9c5
 def predict_films(predictor: Predictor, # the model to predict with (its view, batch size)
                   paths,                # film files (JPEG, PNG or DICOM), any sizes
@@ -402,12 +391,15 @@ def spacing_summary(source: dict, # {film: where its spacing comes from}, as `fi
     return '; '.join(w if len(n) == 1 else f"{w} ({k} film{'s' if k != 1 else ''})" for w, k in n.items())
 
 # %% ../nbs/02b_predict.ipynb #e1608cc8
-def _headless():
+def plots_off_screen():
     "Draw without a display when not inside IPython (console commands)."
     ip = sys.modules.get('IPython')
     if ip is None or ip.get_ipython() is None: plt.switch_backend('Agg')
 
-def _message(e: BaseException) -> str: return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+def error_line(e: BaseException, # an error a command reports
+              ) -> str:           # its message on one line (a KeyError's without the quotes str() adds)
+    "What a command prints of an error it reports."
+    return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
 
 USER_ERRORS = (CheckpointError, FileNotFoundError, NotADirectoryError, ValueError, KeyError, AnnotationError, ImageError, ImportError)
 
@@ -438,7 +430,7 @@ def maht_predict(argv=None): # command-line arguments (None: `sys.argv`)
     a = predict_parser().parse_args(argv)
     err = lambda m: print(m, file=sys.stderr, flush=True)
     try:
-        _headless()
+        plots_off_screen()
         files, missing = collect_films(a.inputs)
         for p in missing: err(f"maht_predict: error: {p}: no such file or folder")
         if not files: raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTS)}) in {' '.join(a.inputs)}")
@@ -455,7 +447,7 @@ def maht_predict(argv=None): # command-line arguments (None: `sys.argv`)
             checkpoint=str(a.checkpoint) if a.checkpoint else None, model=a.model, view=pr.view, tta=pr.tta, slip_threshold_pct=t * 100, threshold_source=src,
             spacing_source=spacing_src, films=res['films'], failed=[dict(file=f, error=m) for f, m in res['failed']])), indent=1, allow_nan=False))
     except USER_ERRORS as e:
-        sys.exit(f"maht_predict: error: {_message(e)}")
+        sys.exit(f"maht_predict: error: {error_line(e)}")
     print(f"predicted {len(res['films'])} films into {a.out}" + (f"; {len(res['failed']) + len(missing)} failed" if res['failed'] or missing else ''))
     if res['failed'] or missing: sys.exit(1)
 
