@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 import matplotlib.pyplot as plt
 
-from .dicom import DICOM_EXTS, DicomError, is_dicom, read_dicom, dicom_pixels, dicom_size, dicom_spacing
+from .dicom import DICOM_EXTS, DicomError, is_dicom, read_dicom, dicom_pixels, dicom_size, dicom_file_spacing
 from .anatomy import (VIEWS, VIEW_FLAG, LABEL_CODES, DEFAULT_SPACING_MM, check_view, n_edges,
                               keypoint_anatomy, slip_fractions)
 
@@ -455,8 +455,7 @@ def dicom_spacings(root, # a dataset folder
     out = {}
     for p in (p for v in VIEWS if (Path(root)/v).is_dir() for p in sorted((Path(root)/v).iterdir())):
         if p.suffix.lower() == '.csv' or not p.is_file() or not is_dicom(p): continue
-        try: mm, words = dicom_spacing(read_dicom(p, pixels=False))
-        except DicomError: continue
+        mm, words = dicom_file_spacing(p)
         if mm is not None: out[p.stem] = (mm, words)
     return out
 

@@ -10,7 +10,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['DICOM_EXTS', 'DICOM_EXTRA', 'DicomError', 'is_dicom', 'read_dicom', 'stored_range', 'dicom_pixels', 'dicom_spacing',
-           'dicom_size', 'film_dataset']
+           'dicom_file_spacing', 'dicom_size', 'film_dataset']
 
 # %% ../nbs/00_acquisition.ipynb #4c4527fd
 DICOM_EXTS = ('.dcm', '.dicom')
@@ -93,6 +93,12 @@ def dicom_spacing(ds, # a pydicom Dataset (the header is enough)
         if m: return mean(ds.ImagerPixelSpacing) / float(m), f"the DICOM ImagerPixelSpacing / EstimatedRadiographicMagnificationFactor ({float(m):g})"
         return mean(ds.ImagerPixelSpacing), 'the DICOM ImagerPixelSpacing (at the detector, not corrected for magnification)'
     return None, 'none in the DICOM file'
+
+def dicom_file_spacing(path, # a DICOM film
+                      ) -> tuple[float | None, str]: # as `dicom_spacing`; None also when the header cannot be read
+    "The spacing a DICOM file's header carries; an unreadable file says nothing here (it says why when it is read)."
+    try: return dicom_spacing(read_dicom(path, pixels=False))
+    except DicomError: return None, 'none: the DICOM header could not be read'
 
 def dicom_size(path, # a DICOM film
               ) -> tuple[int, int]: # (width, height) in pixels

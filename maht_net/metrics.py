@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_metrics.ipynb #908dabaa
 from __future__ import annotations
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +72,7 @@ class Evaluation:
     def against_exact(self) -> 'Evaluation | None': # the same predictions scored against the exact corners; None: unknown
         "This evaluation with the exact corners as its truth (`true`), where the dataset knows them."
         if self.exact is None: return None
-        return Evaluation(self.view, self.pred, self.exact, self.spacing, self.labels, self.stems, self.confidence,
-                          self.spacing_source, self.slip_threshold, self.threshold_source, self.meta, self.items)
+        return replace(self, true=self.exact, exact=None)
     def film_errors(self,
                     unit: str = 'px', # 'px' (original pixels) or 'mm'
                    ) -> np.ndarray:   # (N,)

@@ -4,7 +4,8 @@
 
 # %% ../nbs/02b_predict.ipynb #b49abfe4
 from __future__ import annotations
-import argparse, json, math, sys
+import argparse, json, sys
+from collections import Counter
 from types import SimpleNamespace
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from .anatomy import (LEVELS, n_keypoints, keypoint_anatomy, flip_permutation, s
 from .data import (IMAGE_EXTS, LEVEL_COLOURS, AnnotationError, ImageError, load_image, to_uint8_gray, parse_name,
                            annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD,
                            SPACING_TABLE, dataset_spacing, spacing_mm, parse_spacing, json_safe)
-from .dicom import is_dicom, read_dicom, dicom_spacing, DicomError
+from .dicom import is_dicom, dicom_file_spacing
 from .films import as_hw, Letterbox, best_device
 from .codec import HeatmapCodec
 from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_model
@@ -375,8 +376,7 @@ def film_spacings(paths,        # film files
     found, mm, source = {}, {}, {}
     for p in map(Path, paths):
         if spacing is None and is_dicom(p):
-            try: own, words = dicom_spacing(read_dicom(p, pixels=False))
-            except DicomError: own = None                     # the film says what is wrong with it when it is read
+            own, words = dicom_file_spacing(p)
             if own is not None: mm[str(p)], source[str(p)] = own, words; continue
         root = next((d for d in (p.parent, p.parent.parent) if (d/SPACING_TABLE).is_file()), None)
         if root not in found: found[root] = dataset_spacing(root, spacing)
@@ -386,8 +386,7 @@ def film_spacings(paths,        # film files
 def spacing_summary(source: dict, # {film: where its spacing comes from}, as `film_spacings` gives
                    ) -> str:      # each source once, with its number of films
     "Where the films' spacings come from, in a line."
-    n = {}
-    for words in source.values(): n[words] = n.get(words, 0) + 1
+    n = Counter(source.values())
     return '; '.join(w if len(n) == 1 else f"{w} ({k} film{'s' if k != 1 else ''})" for w, k in n.items())
 
 # %% ../nbs/02b_predict.ipynb #e1608cc8

@@ -16,7 +16,7 @@ from .data import annotation_text, cache_root, SPACING_TABLE, TRUTH_FOLDER
 from .spine_drawing import random_stream, spine_chain_mm, chain_corners, spine_shapes_mm, draw_shapes
 from .spine_drawing import hard_features, hard_shapes, hard_finish
 from .imperfections import (patient_annotator, transitional_anatomy, annotate, detector_features, detector_finish,
-                                    ANNOTATORS, TRANSITIONAL_NAMES, LEVEL_CONVENTION)
+                                    ANNOTATORS, LEVEL_CONVENTION)
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', 'SLIP_DISC_P', 'SLIP_FRACTION', 'IMAGE_HEIGHTS',
@@ -206,9 +206,8 @@ def render_geometry(geom: dict, # from `synth_geometry`
     img = cv2.addWeighted(canvas, 255 * rp['contrast'], noise, amp, 255 * rp['offset'] - amp / 2, dtype=cv2.CV_8U)
     lut = np.clip(np.round(255 * (np.arange(256) / 255) ** rp['gamma']), 0, 255).astype(np.uint8)
     img = cv2.LUT(img, lut)
-    exact = geom.get('exact', geom['keypoints'])
-    if geom.get('hard') is not None: img = hard_finish(img, exact, geom['hard'])
-    if meta.get('clinical'): img = detector_finish(img, exact, meta['px_per_mm'], meta['clinical'])
+    if geom.get('hard') is not None: img = hard_finish(img, geom['exact'], geom['hard'])
+    if meta.get('clinical'): img = detector_finish(img, geom['exact'], meta['px_per_mm'], meta['clinical'])
     return img
 
 # %% ../nbs/00a_synthetic.ipynb #80926dc9
