@@ -20,7 +20,7 @@ def main():
     import numpy as np, torch
     if a.threads: torch.set_num_threads(a.threads)
     warnings.simplefilter('ignore')
-    from maht_net.config import TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, save_checkpoint
+    from maht_net.config import TrainConfig, MODEL_PRESETS, save_model
     from maht_net.model import create_maht_net
     from maht_net.synthetic import write_synthetic_dataset
     from maht_net.predict import Predictor
@@ -34,7 +34,7 @@ def main():
     torch.manual_seed(0)
     model = create_maht_net(**cfg.model_config())
     ck = tmp/'bench.pth'
-    save_checkpoint(ck, dict(format=CHECKPOINT_FORMAT, model=model.state_dict(), config=cfg.to_dict(), epoch=0))
+    save_model(ck, model, cfg)
     pr = Predictor.from_checkpoint(ck, a.device, a.tta, a.batch_size)
     print(f"{a.preset} MAHT-Net ({cfg.backbone}), {a.view}, {a.image_size} px, batch {a.batch_size}, device {pr.device}, "
           f"torch threads {torch.get_num_threads()}{', flip averaging' if pr.tta else ''}")

@@ -22,7 +22,7 @@ def one(preset: str, backend: str, image_size: int, threads: int, films: int, ba
     warnings.simplefilter('ignore')
     import torch
     torch.set_num_threads(threads)
-    from maht_net.config import TrainConfig, MODEL_PRESETS, save_checkpoint, CHECKPOINT_FORMAT
+    from maht_net.config import TrainConfig, MODEL_PRESETS, save_model
     from maht_net.model import create_maht_net
     from maht_net.predict import Predictor, predict_films
     from maht_net.synthetic import synthetic_root
@@ -31,8 +31,7 @@ def one(preset: str, backend: str, image_size: int, threads: int, films: int, ba
     if backend == 'export':                      # apart, so that the exporter's memory is not counted as prediction's
         from maht_net.export import export_onnx
         torch.manual_seed(0)
-        save_checkpoint(work/'run.pth', dict(format=CHECKPOINT_FORMAT, model=create_maht_net(**cfg.model_config()).state_dict(),
-                                             config=cfg.to_dict(), epoch=0))
+        save_model(work/'run.pth', create_maht_net(**cfg.model_config()), cfg)
         return dict(export_onnx(work/'run.pth', work/'model.onnx'), path=None, metadata=None)
     if backend == 'onnxruntime': pr = Predictor.from_onnx(work/'model.onnx', batch_size=batch, threads=threads)
     else: pr = Predictor.from_checkpoint(work/'run.pth', 'cpu', batch_size=batch)

@@ -22,8 +22,8 @@ from .loss import LossConfig
 # %% auto #0
 __all__ = ['GRAD_CLIP', 'MONITORS', 'CONFIG_SECTIONS', 'MODEL_PRESETS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS',
            'PLAIN_TYPES', 'OptimConfig', 'RunConfig', 'read_config_file', 'TrainConfig', 'CheckpointError',
-           'numpy_rng_state', 'set_numpy_rng_state', 'check_plain', 'save_checkpoint', 'convert_hint', 'unsafe_reason',
-           'load_checkpoint', 'convert_checkpoint', 'checkpoint_model', 'load_model']
+           'numpy_rng_state', 'set_numpy_rng_state', 'check_plain', 'save_checkpoint', 'save_model', 'convert_hint',
+           'unsafe_reason', 'load_checkpoint', 'convert_checkpoint', 'checkpoint_model', 'load_model']
 
 # %% ../nbs/02a_config.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
@@ -172,6 +172,15 @@ def save_checkpoint(path,        # the file to (over)write
     check_plain(state)
     buf = io.BytesIO(); torch.save(state, buf)
     atomic_write_bytes(Path(path), buf.getvalue())
+
+def save_model(path,           # the checkpoint file to (over)write
+               model,          # a MAHT-Net built from `config`
+               config,         # its `TrainConfig`
+               epoch: int = 0, # the epoch to record
+              ) -> Path:       # `path`
+    "A checkpoint of a model training did not write (untrained, or fitted by hand): what prediction, evaluation and export read."
+    save_checkpoint(path, dict(format=CHECKPOINT_FORMAT, model=model.state_dict(), config=config.to_dict(), epoch=int(epoch)))
+    return Path(path)
 
 # %% ../nbs/02a_config.ipynb #1b7b359f
 def convert_hint(path, # a checkpoint of an older format

@@ -124,13 +124,11 @@ def test_maht_eval_scores_what_maht_predict_writes(synthetic_data, tmp_path):
     An untrained model puts corners in the letterbox's padding, outside the film, where prediction clips them."""
     import torch
     from maht_net.data import read_annotation
-    from maht_net.config import save_checkpoint, CHECKPOINT_FORMAT
+    from maht_net.config import save_model
     from maht_net.model import create_maht_net
-    cfg = tiny(synthetic_data, tmp_path, 'untrained')
+    cfg = tiny(synthetic_data, tmp_path, 'untrained', max_items=None)
     torch.manual_seed(1)
-    ck = tmp_path/'untrained.pth'
-    save_checkpoint(ck, dict(format=CHECKPOINT_FORMAT, model=create_maht_net(**cfg.model_config()).state_dict(),
-                             config={**cfg.to_dict(), 'max_items': None}, epoch=0))
+    ck = save_model(tmp_path/'untrained.pth', create_maht_net(**cfg.model_config()), cfg)
     films = sorted((synthetic_data/'AP').glob('*.jpg'))
     p = run(command('maht_predict'), '--checkpoint', ck, *films, '--out', tmp_path/'pred', '--device', 'cpu')
     e = run(command('maht_eval'), '--checkpoint', ck, '--split', 'all', '--no-plots', '--out', tmp_path/'eval', '--device', 'cpu')

@@ -16,7 +16,7 @@ def checkpoint(synthetic_data, folder, head):
     a tie falls on either side of an argmax by rounding alone (as on any two machines)."""
     import torch
     import torch.nn.functional as F
-    from maht_net.config import save_checkpoint, CHECKPOINT_FORMAT
+    from maht_net.config import save_model
     from maht_net.model import create_maht_net
     from maht_net.codec import HeatmapCodec
     from maht_net.films import SpineDataset, ImageCache
@@ -32,7 +32,7 @@ def checkpoint(synthetic_data, folder, head):
         loss = F.binary_cross_entropy_with_logits(model(x), target, pos_weight=torch.tensor(50.))
         opt.zero_grad(); loss.backward(); opt.step()
     (folder/head).mkdir(parents=True)
-    save_checkpoint(folder/head/'best.pth', dict(format=CHECKPOINT_FORMAT, model=model.eval().state_dict(), config=cfg.to_dict(), epoch=0))
+    save_model(folder/head/'best.pth', model.eval(), cfg)
     return folder/head
 
 
