@@ -93,7 +93,6 @@ def transitional(root, stems) -> list:
 def scores(ev, root=None) -> dict:
     "Per-film numbers of one evaluation, enough to rebuild every column and every paired comparison."
     import numpy as np
-    from maht_net.metrics import Evaluation
     ident = ev.edges_identified
     out = dict(stems=list(ev.stems), spacing_source=ev.spacing_source,
                mm_per_px=np.round(ev.spacing, 5).tolist(),
@@ -103,7 +102,7 @@ def scores(ev, root=None) -> dict:
     ex = ev.against_exact()
     if ex is not None:                                                  # a clinical set: the exact corners too
         out.update(exact_err_mm=np.round(ex.err_mm, 4).tolist(), exact_edges_identified=ex.edges_identified.astype(int).tolist(),
-                   annotation_err_mm=np.round(Evaluation(ev.view, ev.true, ev.exact, ev.spacing).err_mm, 4).tolist(),
+                   annotation_err_mm=np.round(ev.annotations_against_exact().err_mm, 4).tolist(),
                    transitional=transitional(root, ev.stems))
     return out
 

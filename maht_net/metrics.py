@@ -73,6 +73,10 @@ class Evaluation:
         "This evaluation with the exact corners as its truth (`true`), where the dataset knows them."
         if self.exact is None: return None
         return replace(self, true=self.exact, exact=None)
+    def annotations_against_exact(self) -> 'Evaluation | None': # the annotations scored as predictions; None: no exact corners
+        "The annotators' own error: the annotations in place of the predictions, against the exact corners."
+        if self.exact is None: return None
+        return Evaluation(self.view, self.true, self.exact, self.spacing)
     def film_errors(self,
                     unit: str = 'px', # 'px' (original pixels) or 'mm'
                    ) -> np.ndarray:   # (N,)
@@ -179,7 +183,7 @@ def exact_metrics(ev: Evaluation,               # with `exact` corners, or witho
     "Mean and median errors, SDR and level identification against the exact corners, and the annotations' error from them."
     ex = ev.against_exact()
     if ex is None: return None
-    annotations = Evaluation(ev.view, ev.true, ev.exact, ev.spacing)
+    annotations = ev.annotations_against_exact()
     lv, la = level_identification(ex), level_identification(annotations)
     return dict(truth='the exact corners (truth/)', **{f"{k}_radial_error_mm": v for k, v in error_summary(ex.err_mm).items()},
                 mean_radial_error_px=float(ex.err_px.mean()), sdr_pct=success_detection_rates(ex.err_mm, thresholds),
