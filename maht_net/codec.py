@@ -11,12 +11,12 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['heatmap_sigma', 'heatmap_to_input', 'input_to_heatmap', 'peak_pixels', 'gather_patches', 'gaussian_kernel1d',
+__all__ = ['sigma_in_heatmap_px', 'heatmap_to_input', 'input_to_heatmap', 'peak_pixels', 'gather_patches', 'gaussian_kernel1d',
            'blur_matrices', 'dark_offsets', 'decode_heatmaps', 'soft_argmax', 'keypoint_visibility', 'render_heatmaps',
            'HeatmapCodec']
 
 # %% ../nbs/00b_codec.ipynb #85c5825e
-def heatmap_sigma(sigma: float, # the Gaussian's width, in input pixels
+def sigma_in_heatmap_px(sigma: float, # the Gaussian's width, in input pixels
                   stride: int,   # input pixels per heatmap pixel
                  ) -> float:     # the width in heatmap pixels, at least 1
     "The Gaussian's width on the heatmap grid: max(sigma / stride, 1)."
@@ -121,7 +121,7 @@ def decode_heatmaps(heatmaps,              # [B, K, h, w] one map per keypoint
     peak, cy, cx = peak_pixels(hm)
     xy = torch.stack([cx, cy], dim=-1).to(hm.dtype)
     if dark and H >= 3 and W >= 3:
-        s = heatmap_sigma(sigma, stride)
+        s = sigma_in_heatmap_px(sigma, stride)
         r = math.ceil(3 * s)
         sy, sx = cy.clamp(1, H - 2), cx.clamp(1, W - 2)                                # 3 x 3 differences inside the map
         cut = torch.stack([torch.minimum(sx - 1, W - 2 - sx), torch.minimum(sy - 1, H - 2 - sy)], dim=-1).clamp(max=r)
@@ -171,7 +171,7 @@ def render_heatmaps(keypoints,           # [B, K, 2] (x, y) in INPUT pixels
     kp = torch.as_tensor(keypoints).float()
     hm = input_to_heatmap(kp, stride)
     vis = keypoint_visibility(hm, size)
-    s = heatmap_sigma(sigma, stride)
+    s = sigma_in_heatmap_px(sigma, stride)
     hm = torch.where(vis[..., None], hm, torch.zeros_like(hm))
     gx = torch.exp(-(torch.arange(w, device=kp.device) - hm[..., :1]) ** 2 / (2 * s * s))    # [B,K,w]
     gy = torch.exp(-(torch.arange(h, device=kp.device) - hm[..., 1:]) ** 2 / (2 * s * s))    # [B,K,h]
@@ -195,7 +195,7 @@ class HeatmapCodec:
     @property
     def map_sigma(self) -> float: # in heatmap pixels
         "The Gaussian's width in heatmap pixels (at least one)."
-        return heatmap_sigma(self.sigma, self.stride)
+        return sigma_in_heatmap_px(self.sigma, self.stride)
 
     def map_size(self,
                  input_size, # (H, W) of the input, in input pixels

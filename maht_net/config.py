@@ -16,18 +16,25 @@ import torch
 from .anatomy import check_view
 from .data import atomic_write_bytes, keep_saved_split
 from .films import DataConfig, AugmentConfig
-from .model import ModelConfig, create_maht_net
+from .model import ModelConfig, MODEL_SIZES, create_maht_net
 from .loss import LossConfig
 
 # %% auto #0
-__all__ = ['GRAD_CLIP', 'MONITORS', 'CONFIG_SECTIONS', 'MODEL_PRESETS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS',
-           'PLAIN_TYPES', 'OptimConfig', 'RunConfig', 'read_config_file', 'TrainConfig', 'CheckpointError',
-           'numpy_rng_state', 'set_numpy_rng_state', 'check_plain', 'save_checkpoint', 'save_model', 'convert_hint',
-           'unsafe_reason', 'load_checkpoint', 'convert_checkpoint', 'checkpoint_model', 'load_model']
+__all__ = ['GRAD_CLIP', 'MONITORS', 'RENAMED_METRICS', 'CONFIG_SECTIONS', 'FROM_SCRATCH', 'MODEL_PRESETS', 'CHECKPOINT_FORMAT',
+           'OLD_CHECKPOINT_FORMATS', 'PLAIN_TYPES', 'renamed_metrics', 'OptimConfig', 'RunConfig', 'read_config_file',
+           'TrainConfig', 'CheckpointError', 'numpy_rng_state', 'set_numpy_rng_state', 'check_plain', 'save_checkpoint',
+           'save_model', 'convert_hint', 'unsafe_reason', 'load_checkpoint', 'convert_checkpoint', 'checkpoint_model',
+           'load_model']
 
 # %% ../nbs/02a_config.ipynb #e1e12bfb
 GRAD_CLIP = 20.0     # about the 99th percentile of unclipped gradient norms in the quick start (see the Learner)
-MONITORS = {'mre_mm': 'min', 'mre_px': 'min', 'level_id': 'max', 'valid_loss': 'min'}   # and which way is better
+MONITORS = {'mre_mm': 'min', 'mre_input_px': 'min', 'level_id': 'max', 'valid_loss': 'min'}   # and which way is better
+RENAMED_METRICS = {'mre_px': 'mre_input_px'}   # names that older runs wrote, read under their present name
+
+def renamed_metrics(row: dict, # a history row (or any dict of metric values) of a run, perhaps an older one
+                   ) -> dict:  # the same row with present metric names
+    "A history row with the metric names of older runs (`RENAMED_METRICS`) replaced by their present names."
+    return {RENAMED_METRICS.get(k, k): v for k, v in row.items()}
 
 @dataclass
 class OptimConfig:
@@ -39,7 +46,7 @@ class OptimConfig:
     warmup_epochs: int = 5               # linear warmup, then cosine down to `min_lr`
     min_lr: float = 1e-6                 # learning rate at the end of the cosine
     patience: int = 20                   # epochs without a better `monitor` before stopping early
-    monitor: str = 'mre_mm'              # what picks best.pth and stops early: mre_mm, mre_px, level_id, valid_loss
+    monitor: str = 'mre_mm'              # what picks best.pth and stops early: mre_mm, mre_input_px, level_id, valid_loss
     checkpoint_every: int = 10           # keep epoch_NNN.pth every this many epochs
     amp: bool | None = None              # mixed precision; None: on for CUDA only
 
@@ -73,6 +80,7 @@ class TrainConfig(RunConfig, OptimConfig, LossConfig, ModelConfig, AugmentConfig
     def __post_init__(self):
         self.view = check_view(self.view)
         self.scale = tuple(self.scale)
+        self.monitor = RENAMED_METRICS.get(self.monitor, self.monitor)
         if self.monitor not in MONITORS: raise ValueError(f"monitor must be one of {list(MONITORS)}, got {self.monitor!r}")
         if self.experiment_name is None:
             self.experiment_name = f"maht_net_{self.view}_{datetime.now():%Y%m%d_%H%M%S}"
@@ -123,13 +131,9 @@ class TrainConfig(RunConfig, OptimConfig, LossConfig, ModelConfig, AugmentConfig
 for _a, _b in zip(TrainConfig.__mro__[:6], TrainConfig.__mro__[1:7]): _a.__delwrap__ = _b   # docments find each field's comment in its section
 
 # %% ../nbs/02a_config.ipynb #b4244e0c
-MODEL_PRESETS = {
-    'full': {k: getattr(ModelConfig, k) for k in ('backbone', 'd_model', 'bridge_layers', 'vam_layers', 'n_heads', 'ffn_dim')},
-    'small': dict(backbone='resnet18', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4, ffn_dim=512, lr=1e-3,
-                  pretrained='none'),
-    'tiny': dict(backbone='mobilenet_v3_small', d_model=64, bridge_layers=1, vam_layers=1, n_heads=4, ffn_dim=128, lr=1e-3,
-                 pretrained='none'),
-}
+FROM_SCRATCH = dict(lr=1e-3, pretrained='none')   # the smaller sizes train from random weights, at a higher rate
+MODEL_PRESETS = {'full': dict(MODEL_SIZES['full']),                   # the model's sizes (`MODEL_SIZES`), as training presets
+                 'small': MODEL_SIZES['small'] | FROM_SCRATCH, 'tiny': MODEL_SIZES['tiny'] | FROM_SCRATCH}
 
 # %% ../nbs/02a_config.ipynb #da88d175
 CHECKPOINT_FORMAT = 'maht_net-checkpoint-2'     # 2: tensors and plain Python values only (read with weights_only=True)

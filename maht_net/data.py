@@ -24,7 +24,7 @@ __all__ = ['COLUMNS', 'NAME_RE', 'IMAGE_EXTS', 'SPLITS', 'DEFAULT_SLIP_THRESHOLD
            'ImageError', 'check_image', 'to_uint8_gray', 'load_image', 'SpineItem', 'ScanResult', 'scan_dataset',
            'fake_dataset', 'patient_hash', 'patient_split', 'split_patients', 'dataset_patients', 'split_items',
            'keep_saved_split', 'disc_codes', 'fit_slip_threshold', 'training_slip_threshold', 'data_fingerprint',
-           'cache_root', 'atomic_write_bytes', 'json_safe', 'load_spacing', 'spacing_mm', 'parse_spacing',
+           'cache_root', 'shown_path', 'atomic_write_bytes', 'json_safe', 'load_spacing', 'spacing_mm', 'parse_spacing',
            'dataset_spacing', 'dicom_spacings', 'exact_corners', 'plot_spine', 'plot_grid']
 
 # %% ../nbs/00_data.ipynb #d9538eb9
@@ -45,8 +45,7 @@ def _read_text(path: Path) -> str:
     if not path.exists(): raise AnnotationError(f"{path}: annotation CSV not found")
     raw = path.read_bytes()
     if not raw.strip(): raise AnnotationError(f"{path}: empty file, expected one row per vertebral edge")
-    try:
-        text = raw.decode('utf-8-sig')
+    try: text = raw.decode('utf-8-sig')
     except UnicodeDecodeError:
         raise AnnotationError(f"{path}: not a text file (cannot be read as UTF-8 text)") from None
     if '\x00' in text: raise AnnotationError(f"{path}: not a text file (contains NUL bytes)")
@@ -363,6 +362,13 @@ def cache_root(cache_dir=None, # a folder; None: $MAHT_NET_CACHE, else ~/.cache/
     "The folder for caches: `cache_dir`, else $MAHT_NET_CACHE, else ~/.cache/maht_net."
     return Path(cache_dir or os.environ.get('MAHT_NET_CACHE') or Path.home()/'.cache'/'maht_net')
 
+def shown_path(path, # a file or folder
+              ) -> str: # relative to the working folder inside it, else from ~ inside the home folder, else absolute
+    "A path as a message shows it: as short as it can be without becoming ambiguous."
+    p = Path(path).resolve()
+    if p.is_relative_to(Path.cwd().resolve()): return str(p.relative_to(Path.cwd().resolve()))
+    return f"~/{p.relative_to(Path.home().resolve())}" if p.is_relative_to(Path.home().resolve()) else str(p)
+
 def atomic_write_bytes(path: Path,  # the file to (over)write; its folder is created
                        data: bytes, # the whole new content
                       ):
@@ -384,11 +390,9 @@ def json_safe(x): # a number, array, dict, list or tuple, nested freely
     if isinstance(x, dict): return {k: json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [json_safe(v) for v in x]
     if isinstance(x, np.ndarray): return json_safe(x.tolist())
-    if isinstance(x, (np.integer,)): return int(x)
+    if isinstance(x, (np.integer, np.bool_)): return x.item()
     if isinstance(x, (float, np.floating)): return None if not math.isfinite(float(x)) else float(x)
-    if isinstance(x, np.bool_): return bool(x)
     return x
-
 
 # %% ../nbs/00_data.ipynb #b9517ef8
 def load_spacing(path, # a CSV of `stem,spacing_mm` rows
@@ -440,7 +444,7 @@ def dataset_spacing(root,         # the dataset folder, whose `SPACING_TABLE` is
     if isinstance(given, dict): return dict(given), "a per-image spacing table (given)"
     table = given or (Path(root)/SPACING_TABLE if root is not None else None)
     if table is None or (given is None and not table.is_file()): base, words = DEFAULT_SPACING_MM, NO_SPACING_TABLE
-    else: base, words = load_spacing(table), f"from the spacing table {table}" + (' (given)' if given else '')
+    else: base, words = load_spacing(table), f"from the spacing table {shown_path(table)}" + (' (given)' if given else '')
     own = dicom_spacings(root) if root is not None and given is None else {}
     if not own: return base, words
     films = {p.stem for v in VIEWS if (Path(root)/v).is_dir() for p in (Path(root)/v).iterdir() if p.suffix.lower() != '.csv'}

@@ -18,8 +18,8 @@ with warnings.catch_warnings():     # fastai's modules call the deprecated torch
 
 from .anatomy import VIEWS, LABEL_CODES, check_view, flip_permutation, radial_error
 from .data import (IMAGE_EXTS, ScanResult, load_image, parse_name, scan_dataset, dataset_patients, split_items,
-                           dataset_spacing, plot_spine, plot_grid)
-from .films import as_hw, Letterbox, letterbox, ImageCache, AugmentConfig, DataConfig, best_device, SpineDataset
+                           dataset_spacing, plot_spine, plot_grid, shown_path)
+from .films import Letterbox, letterbox, ImageCache, AugmentConfig, DataConfig, best_device, SpineDataset
 
 # %% auto #0
 __all__ = ['DEFAULT_FLIP', 'affine_matrices', 'warp_keypoints', 'warp_images', 'ToUnitFloat', 'SpineAugment', 'is_synthetic',
@@ -85,17 +85,13 @@ class ToUnitFloat(ItemTransform):
 class SpineAugment(ItemTransform):
     "Keypoint-aware batch augmentation on the device: flip with corner swap, rotation, scale, brightness, contrast, noise."
     order, split_idx = 10, 0   # training batches only
-    def __init__(self, view: str,                               # 'AP' or 'LA': which corners a flip swaps
-                 flip: float | None = AugmentConfig.flip,        # flip probability; None: 0.5 on AP, 0 on LA
-                 rotate: float = AugmentConfig.rotate,           # largest rotation, degrees either way
-                 scale: tuple = AugmentConfig.scale,             # (low, high) zoom factor
-                 brightness: float = AugmentConfig.brightness,   # largest brightness shift, fraction of the grey range
-                 contrast: float = AugmentConfig.contrast,       # largest contrast change, a fraction
-                 noise: float = AugmentConfig.noise):            # standard deviation of pixel noise, fraction of the range
+    def __init__(self, view: str,                          # 'AP' or 'LA': which corners a flip swaps
+                 augment: AugmentConfig | None = None):     # flip, rotation, scale, brightness, contrast, noise; None: the defaults
         super().__init__()
-        self.view = check_view(view)
-        self.flip = DEFAULT_FLIP[self.view] if flip is None else float(flip)
-        self.rotate, self.scale, self.brightness, self.contrast, self.noise = rotate, scale, brightness, contrast, noise
+        self.view, self.config = check_view(view), augment or AugmentConfig()
+        a = self.config
+        self.flip = DEFAULT_FLIP[self.view] if a.flip is None else float(a.flip)
+        self.rotate, self.scale, self.brightness, self.contrast, self.noise = a.rotate, tuple(a.scale), a.brightness, a.contrast, a.noise
         self.perm = torch.as_tensor(flip_permutation(self.view))
 
     def params(self, B: int,        # batch size
@@ -202,7 +198,7 @@ def check_dataset(root=None, # a dataset folder; None: as `resolve_data_dir`
     usable films, 2 a view has none or the folder is missing. `print` the result for the report."""
     try: root = resolve_data_dir(root)
     except FileNotFoundError as e: return DataCheck(None if root is None else Path(root), {}, [(root, str(e))], [str(e)], 2)
-    lines = [f"{root.resolve()}" + (' (SYNTHETIC data)' if is_synthetic(root) else '')]
+    lines = [shown_path(root) + (' (SYNTHETIC data)' if is_synthetic(root) else '')]
     scans, problems = {}, []
     for v in VIEWS:
         try: scans[v] = scan_dataset(root, v)
@@ -279,19 +275,13 @@ class SpineDataLoaders(DataLoaders):
         return out
 
 # %% ../nbs/00c_dataloaders.ipynb #b52c3d10
-def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with AP/ and LA/; None: the default dataset
+def spine_dataloaders(data=DataConfig.data_dir,            # a `DataConfig` (its settings replace the six below and spacing), or the dataset root; None: the default dataset
                       view: str = DataConfig.view,         # 'AP' or 'LA'
                       image_size=DataConfig.image_size,    # input size in pixels (an int, or (height, width))
                       bs: int = DataConfig.batch_size,     # films per batch
                       split_seed: int = DataConfig.split_seed,   # seed of the patient split (not of training)
                       valid_split: str = 'val',            # the split to validate on: 'val' or 'test'
-                      augment: bool = True,                # augment the training batches
-                      flip: float | None = AugmentConfig.flip,        # flip probability; None: 0.5 on AP, 0 on LA
-                      rotate: float = AugmentConfig.rotate,           # largest rotation, degrees
-                      scale: tuple = AugmentConfig.scale,             # range of the zoom factor
-                      brightness: float = AugmentConfig.brightness,   # largest brightness shift
-                      contrast: float = AugmentConfig.contrast,       # largest contrast change
-                      noise: float = AugmentConfig.noise,             # standard deviation of pixel noise
+                      augment: AugmentConfig | bool = True,   # the training batches' augmentation; True: `AugmentConfig()`; False: none
                       num_workers: int | None = DataConfig.num_workers,   # None: up to 4 on CUDA, 0 on CPU and MPS
                       device=None,                         # where batches go; None: MPS, else CUDA, else CPU
                       cache_dir=None,                      # image cache folder; None: $MAHT_NET_CACHE or ~/.cache/maht_net
@@ -304,7 +294,11 @@ def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with A
     keypoint-aware augmentation on the training batches. A batch is (images, keypoints, mm per input pixel; the spacing
     as `dataset_spacing` finds it, named in `spacing_source`). Every file the scan leaves out is reported through `log`
     and kept as `(path, message)` pairs in the result's `problems`; the good files are used."""
-    view, root = check_view(view), resolve_data_dir(data_dir)
+    if isinstance(data, DataConfig):                # a run's data settings, whole
+        d = data
+        return spine_dataloaders(d.data_dir, d.view, d.image_size, d.batch_size, d.split_seed, valid_split, augment,
+                                 d.num_workers, device, cache_dir, d.max_items, progress, d.spacing, log)
+    view, root = check_view(view), resolve_data_dir(data)
     scan = scan_dataset(root, view)
     lines = []                                      # the report of left-out films, kept for the run's train.log
     problems = report_problems(scan, lines.append)
@@ -320,10 +314,11 @@ def spine_dataloaders(data_dir=DataConfig.data_dir,        # dataset root with A
     dsets = [SpineDataset(items, image_size, cache, progress, spacing, split_idx=i) for i, items in enumerate((train, valid))]
     dev = best_device(device)
     if num_workers is None: num_workers = min(4, os.cpu_count() or 1) if dev.type == 'cuda' else 0   # CPU and MPS: the model is slower
-    tfms = [ToUnitFloat()] + ([SpineAugment(view, flip, rotate, scale, brightness, contrast, noise)] if augment else [])
+    if augment is True: augment = AugmentConfig()
+    tfms = [ToUnitFloat()] + ([SpineAugment(view, augment)] if augment else [])
     dls = [SpineDL(ds, bs=bs, shuffle=i == 0, drop_last=i == 0 and len(ds) > bs, after_batch=tfms,
                   num_workers=num_workers, device=dev) for i, ds in enumerate(dsets)]
     out = SpineDataLoaders(*dls, device=dev)
-    out.view, out.root, out.image_size, out.synthetic = view, root, as_hw(image_size), is_synthetic(root)
+    out.view, out.root, out.image_size, out.synthetic = view, root, dsets[0].hw, is_synthetic(root)
     out.problems, out.problem_lines, out.spacing_source = problems, lines, source
     return out

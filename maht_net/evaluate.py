@@ -15,19 +15,20 @@ import matplotlib.pyplot as plt
 
 from .anatomy import DEFAULT_SPACING_MM, n_edges, n_keypoints, keypoint_names
 from .data import (load_image, scan_dataset, split_items, dataset_patients, dataset_spacing, SPACING_TABLE, plot_spine,
-                           plot_grid, data_fingerprint, exact_corners, json_safe)
+                           plot_grid, data_fingerprint, exact_corners, json_safe, shown_path)
 from .dataloaders import resolve_data_dir, is_synthetic, report_problems
-from .films import ImageCache, SpineDataset
-from .predict import Predictor, invert_letterboxes, film_corners, to_display, USER_ERRORS, plots_off_screen, error_line
+from .films import ImageCache, SpineDataset, invert_letterboxes, to_display, shrink_film
+from .model import draw_heatmap
+from .predict import Predictor, film_corners, USER_ERRORS, plots_off_screen, error_line
 from .metrics import (Evaluation, SDR_THRESHOLDS_MM, VERSE_MAX_MM, error_summary, success_detection_rates,
                               error_tables, level_identification, plot_error_cdf, plot_keypoint_boxplot, named_evaluations, exact_metrics)
 from .clinical import clinical_metrics, plot_clinical
 
 # %% auto #0
-__all__ = ['REPORT_FIGURES', 'check_fingerprint', 'evaluate_checkpoint', 'evaluation_metrics', 'film_for_display', 'plot_overlay',
-           'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'markdown_table', 'save_figure', 'report_figures',
-           'level_markdown', 'report_markdown', 'write_report', 'png_is_blank', 'summary_table', 'plot_input_heatmap',
-           'SpineBrowser', 'spine_browser', 'eval_parser', 'maht_eval']
+__all__ = ['REPORT_FIGURES', 'SELECTED_ROW_STYLE', 'check_fingerprint', 'evaluate_checkpoint', 'evaluation_metrics',
+           'film_for_display', 'plot_overlay', 'plot_overlays', 'plot_worst', 'plot_heatmap_grid', 'markdown_table',
+           'save_figure', 'report_figures', 'level_markdown', 'report_markdown', 'write_report', 'png_is_blank',
+           'summary_table', 'plot_input_heatmap', 'SpineBrowser', 'spine_browser', 'eval_parser', 'maht_eval']
 
 # %% ../nbs/04b_evaluate.ipynb #79625aff
 def check_fingerprint(pr: Predictor,      # the run's model, with what it recorded of its data
@@ -126,11 +127,7 @@ def film_for_display(path,               # a film (JPEG or PNG)
                      max_size: int = 640, # longest side shown, pixels (never enlarged)
                     ) -> tuple[np.ndarray, np.ndarray]: # the 8-bit film, the (sx, sy) scale from original pixels
     "A film shrunk for display."
-    img = load_image(path); h, w = img.shape
-    s = min(1.0, max_size / max(h, w))
-    if s >= 1: return img, np.ones(2)
-    nh, nw = max(1, round(h * s)), max(1, round(w * s))
-    return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA), np.array([nw / w, nh / h])
+    return shrink_film(load_image(path), max_size)
 
 # %% ../nbs/04b_evaluate.ipynb #41cea97d
 def plot_overlay(ev: Evaluation,        # with `items` (the film paths)
@@ -145,7 +142,7 @@ def plot_overlay(ev: Evaluation,        # with `items` (the film paths)
     own = ax is None
     if own: _, ax = plt.subplots(figsize=(4, 4 * img.shape[0] / img.shape[1]))
     t, p = to_display(ev.true[i], s), to_display(ev.pred[i], s)
-    title = f"{ev.stems[i]}: {ev.err_px[i].mean():.1f} px = {ev.err_mm[i].mean():.2f} mm"
+    title = f"{ev.stems[i]}: {ev.err_px[i].mean():.1f} film px = {ev.err_mm[i].mean():.2f} mm"
     plot_spine(img, t, ev.view, ax=ax, pred=p, numbers=numbers, title=title)
     if highlight is not None:
         ax.scatter(*p[highlight], s=160, facecolors='none', edgecolors='yellow', linewidths=1.5)
@@ -181,23 +178,14 @@ def plot_heatmap_grid(ev: Evaluation,     # with `predictor` and `dataset`
     "Grid of the predicted heatmaps of film `i` over its input image, one row per vertebra; returns the Figure."
     if ev.predictor is None or ev.dataset is None: raise ValueError("heatmaps need the evaluation's predictor and dataset")
     x = ev.dataset[i][0]
-    hm = ev.predictor.heatmaps(x[None])[0].numpy()
-    img = x[0].numpy()
-    H, W = img.shape
-    s = ev.predictor.config.stride
+    hm = ev.predictor.heatmaps(x[None])[0]
     box = ev.dataset.letterboxes[i]
     t, p = box.apply(ev.true[i]), box.apply(ev.pred[i])
     names = keypoint_names(ev.view)
     fig, axs = plot_grid(len(names), 4, size=size)
     for k, ax in enumerate(axs):
-        ax.imshow(img, cmap='gray', vmin=0, vmax=255, interpolation='nearest')
-        lo, hi = float(hm[k].min()), float(hm[k].max())
-        ax.imshow(hm[k], cmap='magma', alpha=0.6, vmin=lo, vmax=max(hi, lo + 1e-6), interpolation='nearest',
-                  extent=(-0.5, hm.shape[-1] * s - 0.5, hm.shape[-2] * s - 0.5, -0.5))
-        ax.scatter(*t[k], s=30, facecolors='none', edgecolors='cyan', linewidths=1)
-        ax.scatter(*p[k], s=20, c='lime', marker='x', linewidths=1)
-        ax.set_xlim(-0.5, W - 0.5); ax.set_ylim(H - 0.5, -0.5)
-        ax.set_title(f"{names[k]} ({hm[k].max():.2f})", fontsize=6); ax.set_axis_off()
+        draw_heatmap(ax, x[0], hm[k], ev.predictor.codec.stride, t[k], p[k], alpha=0.6)
+        ax.set_title(f"{names[k]} ({hm[k].max():.2f})", fontsize=6)
     fig.suptitle(f"{ev.stems[i]}: heatmaps, each scaled from its minimum to its peak (in brackets); circle true, cross predicted", fontsize=7)
     fig.tight_layout(); plt.close(fig)
     return fig
@@ -326,7 +314,7 @@ def report_markdown(m: dict,                    # `evaluation_metrics`
     pdisc = pd.DataFrame(c['per_disc']).set_index('disc')
     L += ['', markdown_table(pdisc), '', '## Worst films', '']
     E = n_edges(m['view'])
-    L += [f"{n + 1}. {w['stem']}: {w['mean_error_px']:.1f} px = {w['mean_error_mm']:.2f} mm; {w['edges_off_level']} of {E} "
+    L += [f"{n + 1}. {w['stem']}: {w['mean_error_px']:.1f} film px = {w['mean_error_mm']:.2f} mm; {w['edges_off_level']} of {E} "
           f"edges off their level" for n, w in enumerate(m['worst_films'])]
     L.append('')
     for k, path in (figures or {}).items():
@@ -368,7 +356,7 @@ def summary_table(evs,                          # an `Evaluation`, a list of the
     for name, ev in named_evaluations(evs).items():
         ep, em = error_summary(ev.err_px), error_summary(ev.err_mm)
         c, lv = clinical_metrics(ev), level_identification(ev)
-        rows[name] = {'films': len(ev), 'mean px': ep['mean'], 'median px': ep['median'], 'mean mm': em['mean'],
+        rows[name] = {'films': len(ev), 'mean film px': ep['mean'], 'median film px': ep['median'], 'mean mm': em['mean'],
                       'median mm': em['median'], 'level id. %': lv['edges']['pct'],
                       'films all levels %': lv['films_all_edges']['pct'],
                       **{f"SDR {k[:-2]} mm %": v for k, v in success_detection_rates(ev.err_mm, thresholds).items()},
@@ -384,26 +372,20 @@ def plot_input_heatmap(ev: Evaluation,             # with `predictor` and `datas
     "The model's input for film `i` under its heatmap (one keypoint, or the maximum over all), with true and predicted corners."
     x = ev.dataset[i][0]
     hm = ev.predictor.heatmaps(x[None])[0]
-    H, W = x.shape[-2:]
-    s = ev.predictor.config.stride
     m = hm.amax(0) if keypoint is None else hm[keypoint]
     box = ev.dataset.letterboxes[i]
     own = ax is None
     if own: _, ax = plt.subplots(figsize=(4, 4))
-    ax.imshow(x[0].numpy(), cmap='gray', vmin=0, vmax=255)
-    ax.imshow(m.numpy(), cmap='magma', alpha=0.55, vmin=float(m.min()), vmax=max(float(m.max()), float(m.min()) + 1e-6),
-              interpolation='nearest', extent=(-0.5, m.shape[1] * s - 0.5, m.shape[0] * s - 0.5, -0.5))
-    t, p = box.apply(ev.true[i]), box.apply(ev.pred[i])
     sel = slice(None) if keypoint is None else [keypoint]
-    ax.scatter(t[sel, 0], t[sel, 1], s=30, facecolors='none', edgecolors='cyan', linewidths=1)
-    ax.scatter(p[sel, 0], p[sel, 1], s=20, c='lime', marker='x', linewidths=1)
-    ax.set_xlim(-0.5, W - 0.5); ax.set_ylim(H - 0.5, -0.5); ax.set_axis_off()
+    draw_heatmap(ax, x[0], m, ev.predictor.codec.stride, box.apply(ev.true[i])[sel], box.apply(ev.pred[i])[sel])
     ax.set_title(f"heatmap: {'all keypoints' if keypoint is None else keypoint_names(ev.view)[keypoint]}", fontsize=8)
     ax.text(0.02, 0.98, f"peak {float(m.max()):.2f}", transform=ax.transAxes, color='white', fontsize=7, va='top')
     if own: plt.close(ax.figure)
     return ax.figure
 
 # %% ../nbs/04b_evaluate.ipynb #6b99a5dc
+SELECTED_ROW_STYLE = 'background-color: #ffe08a; font-weight: bold'   # the chosen keypoint's row in the browser's table
+
 class SpineBrowser:
     "A film browser over an evaluation: film slider, heatmap toggle, keypoint choice, overlay and per-keypoint errors."
     def __init__(self, ev: Evaluation,    # heatmaps need its `predictor` and `dataset`
@@ -417,8 +399,11 @@ class SpineBrowser:
         self.heatmap = W.ToggleButton(value=False, description='heatmap', disabled=ev.predictor is None)
         self.keypoint = W.Dropdown(options=[('all keypoints', -1)] + [(n, k) for k, n in enumerate(self.names)],
                                    value=-1, description='keypoint')
-        self.caption, self.table, self.out = W.HTML(), W.HTML(), W.Output()
-        self.widget = W.VBox([W.HBox([self.film, self.heatmap, self.keypoint]), self.caption, W.HBox([self.out, self.table])])
+        self.caption = W.HTML()
+        self.out = W.Output(layout=W.Layout(flex='0 0 auto'))                     # the figure keeps its own size
+        self.table = W.HTML(layout=W.Layout(max_height='460px', overflow='auto', flex='0 0 auto'))
+        self.widget = W.VBox([W.HBox([self.film, self.heatmap, self.keypoint]), self.caption,   # the table wraps below
+                              W.HBox([self.out, self.table], layout=W.Layout(flex_flow='row wrap', align_items='flex-start'))])
         self.widget.browser = self
         for w in (self.film, self.heatmap, self.keypoint): w.observe(self._changed, names='value')
         self.figure = self.errors = None
@@ -446,14 +431,20 @@ class SpineBrowser:
         fig.tight_layout(); plt.close(fig)
         return fig, self.error_table(i)
 
+    def table_html(self) -> str: # the error table, the chosen keypoint's row marked
+        "The current film's error table as HTML, with the row of the chosen keypoint highlighted."
+        sel = None if self.selected is None else self.names[self.selected]
+        mark = lambda row: [SELECTED_ROW_STYLE if row.name == sel else '' for _ in row]
+        return (self.errors.style.format(precision=2).apply(mark, axis=1)
+                .set_table_attributes('class="maht-errors"').to_html())
+
     def update(self):
         from IPython.display import display, clear_output
         self.figure, self.errors = self.render()
         i, ev = self.film.value, self.ev
         self.caption.value = (f"<b>{ev.stems[i]}</b> ({ev.view}{', SYNTHETIC' if ev.synthetic else ''}): mean error "
-                              f"{ev.err_px[i].mean():.1f} px = {ev.err_mm[i].mean():.2f} mm at {ev.spacing[i]:g} mm/px")
-        sty = self.errors.round(2)
-        self.table.value = sty.to_html(classes='maht-errors', border=0)
+                              f"{ev.err_px[i].mean():.1f} film px = {ev.err_mm[i].mean():.2f} mm at {ev.spacing[i]:g} mm/px")
+        self.table.value = self.table_html()
         ip = sys.modules.get('IPython')
         if ip is not None and getattr(ip.get_ipython(), 'kernel', None) is not None:   # a live notebook: draw
             with self.out:
@@ -505,8 +496,8 @@ def maht_eval(argv=None): # command-line arguments (None: `sys.argv`)
     except USER_ERRORS as e:
         sys.exit(f"maht_eval: error: {error_line(e)}")
     m = json.loads(paths['metrics'].read_text()); d = m['data']
-    print(f"{'SYNTHETIC data' if m['synthetic'] else 'data'}: {d['root']}, {m['view']} view, split {m['split']}, {m['films']} films")
-    print(f"mean radial error {m['mean_radial_error_px']:.2f} px = {m['mean_radial_error_mm']:.2f} mm "
+    print(f"{'SYNTHETIC data' if m['synthetic'] else 'data'}: {shown_path(d['root'])}, {m['view']} view, split {m['split']}, {m['films']} films")
+    print(f"mean radial error {m['mean_radial_error_px']:.2f} film px = {m['mean_radial_error_mm']:.2f} mm "
           f"(median {m['median_radial_error_mm']:.2f} mm); SDR " +
           ', '.join(f"{k[:-2]} mm {v:.1f}%" for k, v in m['sdr_pct'].items()))
     f = m['films_all_edges_identified']
@@ -517,4 +508,4 @@ def maht_eval(argv=None): # command-line arguments (None: `sys.argv`)
     c = m['clinical']
     print(f"slip call at {c['slip_threshold_pct']:.2f}% ({c['threshold_source']}): accuracy "
           f"{_pct(c['call_from_predicted']['accuracy'])} from predicted corners, {_pct(c['call_from_true']['accuracy'])} from true corners")
-    print(f"report: {paths['report']}")
+    print(f"report: {shown_path(paths['report'])}")

@@ -15,8 +15,8 @@ import torch
 from .data import load_image, load_spacing, spacing_mm, atomic_write_bytes, cache_root
 
 # %% auto #0
-__all__ = ['CACHE_FORMAT', 'as_hw', 'Letterbox', 'letterbox', 'file_digest', 'ImageCache', 'AugmentConfig', 'DataConfig',
-           'best_device', 'SpineDataset']
+__all__ = ['CACHE_FORMAT', 'as_hw', 'Letterbox', 'letterbox', 'invert_letterboxes', 'shrink_film', 'to_display', 'file_digest',
+           'ImageCache', 'AugmentConfig', 'DataConfig', 'best_device', 'SpineDataset']
 
 # %% ../nbs/00b_films.ipynb #03af29a6
 def as_hw(image_size, # an int (square) or (height, width), in pixels
@@ -82,6 +82,30 @@ def letterbox(img: np.ndarray, # (H, W) the film, original pixels
     "Letterbox an image; returns the resized image and its `Letterbox` transform."
     t = Letterbox.fit(img.shape[0], img.shape[1], image_size)
     return t.image(img), t
+
+# %% ../nbs/00b_films.ipynb #92bc418a
+def invert_letterboxes(xy,     # (N, K, 2) keypoints in input pixels
+                       boxes,  # N `Letterbox`es, one per film
+                      ) -> np.ndarray: # (N, K, 2) keypoints in each film's original pixels
+    "Map keypoints of N letterboxed films back to their original pixels, each film through its own `Letterbox.invert`."
+    xy = np.asarray(xy, np.float64)
+    return np.stack([box.invert(k) for box, k in zip(boxes, xy)]) if len(xy) else xy
+
+def shrink_film(image: np.ndarray,    # (H, W) or (H, W, C) a film
+                max_size: int = 1024, # the longest side shown, pixels (a smaller film is not enlarged)
+               ) -> tuple[np.ndarray, np.ndarray]: # the film shrunk (area interpolation), the (sx, sy) scale from its pixels
+    "A film shrunk for display, and the scale that `to_display` takes to put its corners on it."
+    h, w = image.shape[:2]
+    s = min(1.0, max_size / max(h, w))
+    if s >= 1: return image, np.ones(2)
+    nh, nw = max(1, round(h * s)), max(1, round(w * s))
+    return cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA), np.array([nw / w, nh / h])
+
+def to_display(kps,   # (..., 2) keypoints, original pixels
+               scale, # the shrink factor: a number, or (sx, sy)
+              ) -> np.ndarray: # (..., 2) keypoints in the shrunk film's pixels
+    "Original-pixel keypoints on a shrunk film (pixel centres on integers in both)."
+    return (np.asarray(kps, np.float64) + 0.5) * scale - 0.5
 
 # %% ../nbs/00b_films.ipynb #e1ff9700
 def file_digest(path, # any file

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-# maht_net's modules before fastai's: dataloaders loads fastai without its import-time warnings
 from .anatomy import radial_error, edges_identified
 from .data import data_fingerprint, training_slip_threshold, dataset_patients
 from .films import best_device
@@ -19,18 +18,21 @@ from .model import create_maht_net, AnatomicalEncoding, imagenet_weights_file
 from .codec import HeatmapCodec
 from .loss import MAHTNetLoss, order_margins
 from .config import TrainConfig
-from .predict import Predictor, FilmPrediction, invert_letterboxes
-from fastai.learner import Learner, Metric
-from fastai.callback.core import Callback
-from fastai.callback.progress import ProgressCallback   # importing it gives every Learner its progress bars
-from fastai.callback.schedule import ParamScheduler, LRFinder   # importing it gives lr_find, fit_one_cycle, fit_flat_cos
-from fastai.optimizer import OptimWrapper
-from fastai.callback.training import GradientClip
+from .films import invert_letterboxes
+from .predict import Predictor, FilmPrediction
+with warnings.catch_warnings():     # fastai's modules call the deprecated torch.jit.script as they load: not our users' concern
+    warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
+    from fastai.learner import Learner, Metric
+    from fastai.callback.core import Callback
+    from fastai.callback.progress import ProgressCallback   # importing it gives every Learner its progress bars
+    from fastai.callback.schedule import ParamScheduler, LRFinder   # importing it gives lr_find, fit_one_cycle, fit_flat_cos
+    from fastai.optimizer import OptimWrapper
+    from fastai.callback.training import GradientClip
 
 # %% auto #0
 __all__ = ['NO_DECAY_MODULES', 'LOSS_KEYS', 'scheduled_lr', 'WarmupCosine', 'decoded', 'MeanRadialError', 'LevelIdentification',
-           'LossComponent', 'data_record', 'describe_start', 'MAHTLearner', 'KeypointLoss', 'make_loss', 'decay_groups',
-           'use_amp', 'maht_learner', 'world_size', 'rank', 'all_min', 'all_mean', 'process_device', 'distributed',
+           'LossComponent', 'data_record', 'describe_start', 'MAHTLearner', 'make_loss', 'decay_groups', 'use_amp',
+           'maht_learner', 'world_size', 'rank', 'all_min', 'all_mean', 'process_device', 'distributed',
            'predict_batch', 'show_predictions', 'device_benchmark', 'device_memory_gb', 'maht_check_device']
 
 # %% ../nbs/03_learner.ipynb #b6f7317c
@@ -83,7 +85,7 @@ def decoded(learn,               # the Learner, after a batch's predictions
 class MeanRadialError(Metric):
     "Mean radial error of the decoded keypoints over all visible keypoints, in input pixels or in mm."
     def __init__(self,
-                 unit: str = 'px',                  # 'px' (input pixels) or 'mm'
+                 unit: str = 'input_px',            # 'input_px' (pixels of the network's input) or 'mm'
                  codec: HeatmapCodec | None = None, # decodes the heatmaps (default: `HeatmapCodec()`)
                 ):
         self.unit, self.codec = unit, codec or HeatmapCodec()
@@ -178,28 +180,15 @@ class MAHTLearner(Learner):
         xy = xy.detach().cpu().numpy() if isinstance(xy, torch.Tensor) else np.asarray(xy)
         return invert_letterboxes(xy, self.dls[ds_idx].dataset.letterboxes[:len(xy)])
 
-# %% ../nbs/03_learner.ipynb #640b747a
-class KeypointLoss:
-    "`MAHTNetLoss` as a fastai loss function of (predictions, keypoints, mm per pixel): returns the scalar total."
-    def __init__(self,
-                 loss: MAHTNetLoss, # the loss it wraps
-                ):
-        self.loss = loss
-    def __call__(self, pred, kps, *_): return self.loss(pred, kps)
-    def activation(self, x): return self.loss.activation(x)  # heatmap logits [B, K, h, w]
-    def decodes(self, x): return self.loss.decodes(x)        # activated heatmaps [B, K, h, w]
-    @property
-    def components(self) -> dict: return self.loss.components
-
 # %% ../nbs/03_learner.ipynb #51fb32a5
-def make_loss(config: TrainConfig, # loss weights, heatmap codec and the order term's margin fraction
+def make_loss(config: TrainConfig, # loss weights and the order term's margin fraction
               keypoints=None,      # the training films' true corners, input pixels ([N, K, 2] or N [K, 2]); None or empty: margins 0
-             ) -> KeypointLoss: # a fastai loss function of (predictions, keypoints, mm per pixel)
+              codec: HeatmapCodec | None = None, # the model's codec (`model.codec`); None: the config's stride and sigma
+             ) -> MAHTNetLoss: # a fastai loss function of (predictions, keypoints, mm per pixel)
     "The training loss for a config, its order margins taken from the training films' corners (`order_margins`)."
     margin = order_margins(keypoints, config.anatomical_margin_fraction) if keypoints is not None and len(keypoints) else 0.
-    return KeypointLoss(MAHTNetLoss(heatmap_weight=config.heatmap_weight, offset_weight=config.offset_weight,
-                                    anatomical_weight=config.anatomical_weight, codec=HeatmapCodec.from_config(config),
-                                    margin=margin))
+    return MAHTNetLoss(heatmap_weight=config.heatmap_weight, offset_weight=config.offset_weight,
+                       anatomical_weight=config.anatomical_weight, codec=codec or HeatmapCodec.from_config(config), margin=margin)
 
 # %% ../nbs/03_learner.ipynb #4e993c4c
 NO_DECAY_MODULES = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm, nn.Embedding, AnatomicalEncoding)
@@ -236,11 +225,11 @@ def maht_learner(dls,                 # DataLoaders of (images, keypoints, mm pe
     It keeps `config` and what it trains on (`meta`: the backbone's start, the data record with the slip threshold)."""
     model = model if model is not None else create_maht_net(**config.model_config())
     opt = partial(OptimWrapper, opt=torch.optim.AdamW, betas=(0.9, 0.999), eps=1e-8)
-    codec = HeatmapCodec.from_config(config)
-    metrics = [MeanRadialError('px', codec), MeanRadialError('mm', codec), LevelIdentification(codec)] + [LossComponent(k) for k in LOSS_KEYS]
+    codec = model.codec                          # the one codec of the model: its loss targets, metrics and decoding
+    metrics = [MeanRadialError('input_px', codec), MeanRadialError('mm', codec), LevelIdentification(codec)] + [LossComponent(k) for k in LOSS_KEYS]
     clip = [GradientClip(config.grad_clip)] if config.grad_clip else []
     train_kps = getattr(getattr(dls, 'train_ds', None), 'keypoints', None)      # None where dls has no training films
-    learn = MAHTLearner(dls, model, loss_func=make_loss(config, train_kps), opt_func=opt, lr=config.lr, wd=[config.weight_decay, 0.],
+    learn = MAHTLearner(dls, model, loss_func=make_loss(config, train_kps, codec), opt_func=opt, lr=config.lr, wd=[config.weight_decay, 0.],
                     splitter=decay_groups, metrics=metrics, cbs=clip + list(cbs or []), path=path or config.run_dir,
                     model_dir='.')
     learn.config = config
@@ -328,7 +317,7 @@ def device_benchmark(device,                        # 'cpu', 'cuda', 'cuda:1' or
                     ) -> float:                      # images per second
     "Images per second of forward + backward + optimiser step on `device`."
     dev = torch.device(device)
-    model = create_maht_net('AP', backbone=backbone).to(dev)
+    model = create_maht_net('AP', backbone=backbone, pretrained='none').to(dev)   # speed does not depend on the weights
     loss = make_loss(TrainConfig(view='AP', experiment_name='bench'))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     x = torch.rand(batch, 1, image_size, image_size, device=dev)

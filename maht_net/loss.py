@@ -143,7 +143,8 @@ def maht_net_loss(logits,                    # [B, K, h, w] heatmap logits of th
 
 # %% ../nbs/02_loss.ipynb #07eec32b
 class MAHTNetLoss:
-    "fastai loss: `loss(pred_logits, keypoints)` -> scalar total; components of the last call in `.components`."
+    """fastai loss: `loss(pred_logits, keypoints, *other_targets)` -> scalar total; the batch's other targets (mm per
+    pixel) do not enter it. The components of the last call are in `.components`."""
     def __init__(self, heatmap_weight: float = LossConfig.heatmap_weight,   # weight of the focal heatmap term
                  offset_weight: float = LossConfig.offset_weight,          # weight of the soft-argmax offset term
                  anatomical_weight: float = LossConfig.anatomical_weight,  # weight of the anatomical order term
@@ -158,7 +159,7 @@ class MAHTNetLoss:
                            soft_radius=soft_radius)
         self.codec, self.components = self.kwargs['codec'], {}
 
-    def __call__(self, pred, keypoints):
+    def __call__(self, pred, keypoints, *_):
         out = maht_net_loss(pred, keypoints, **self.kwargs)
         self.components = {k: v.detach() for k, v in out.items()}
         return out['total']

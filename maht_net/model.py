@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -19,10 +20,11 @@ from .codec import HeatmapCodec
 
 # %% auto #0
 __all__ = ['BACKBONES', 'IMAGENET_WEIGHTS', 'DECODER_CHANNELS', 'HEATMAP_STRIDES', 'HEADS', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'LIGHT_CONFIG', 'imagenet_weights', 'imagenet_weights_file', 'PretrainedWeightsError', 'imagenet_state_dict',
-           'Backbone', 'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding', 'VAMLayer',
-           'VertebralAttentionModule', 'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead', 'ModelConfig',
-           'coordinate_channels', 'MAHTNet', 'create_maht_net', 'model_summary', 'PlainHeatmapNet', 'plot_heatmaps']
+           'MODEL_SIZES', 'LIGHT_CONFIG', 'imagenet_weights', 'imagenet_weights_file', 'PretrainedWeightsError',
+           'imagenet_state_dict', 'Backbone', 'sincos_position_2d', 'TransformerBridge', 'AnatomicalEncoding',
+           'VAMLayer', 'VertebralAttentionModule', 'conv_bn_relu', 'PixelDecoder', 'MLP', 'QueryHeatmapHead',
+           'ModelConfig', 'coordinate_channels', 'MAHTNet', 'create_maht_net', 'model_summary', 'PlainHeatmapNet',
+           'draw_heatmap', 'plot_heatmaps']
 
 # %% ../nbs/01_model.ipynb #0d002596
 BACKBONES = ('efficientnet_v2_s', 'resnet18', 'mobilenet_v3_small')
@@ -443,8 +445,14 @@ def model_summary(model: MAHTNet,   # the model (or `PlainHeatmapNet`)
     return pd.DataFrame(rows).set_index('part')
 
 # %% ../nbs/01_model.ipynb #e4e89a7f
-LIGHT_CONFIG = dict(backbone='mobilenet_v3_small', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4,
-                    ffn_dim=256, embed_dim=32, decoder_channels={16: 64, 8: 48, 4: 32, 2: 24, 1: 16}, dropout=0.)
+MODEL_SIZES = {   # the architectures by name: the `ModelConfig` fields each one sets (training presets build on them)
+    'full': {k: getattr(ModelConfig, k) for k in ('backbone', 'd_model', 'bridge_layers', 'vam_layers', 'n_heads', 'ffn_dim')},
+    'small': dict(backbone='resnet18', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4, ffn_dim=512),
+    'tiny': dict(backbone='mobilenet_v3_small', d_model=64, bridge_layers=1, vam_layers=1, n_heads=4, ffn_dim=128),
+    'light': dict(backbone='mobilenet_v3_small', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4,
+                  ffn_dim=256, embed_dim=32, decoder_channels={16: 64, 8: 48, 4: 32, 2: 24, 1: 16}, dropout=0.),
+}
+LIGHT_CONFIG = MODEL_SIZES['light']   # the chapters' quick examples: small enough for a CPU, every stride
 
 # %% ../nbs/01_model.ipynb #98da7fc6
 class PlainHeatmapNet(MAHTNet):
@@ -454,6 +462,33 @@ class PlainHeatmapNet(MAHTNet):
         super().__init__(view, **{**config, 'head': 'plain'})
 
 # %% ../nbs/01_model.ipynb #834fc366
+def draw_heatmap(ax,                 # the matplotlib Axes to draw into
+                 image,              # [H, W] or [1, H, W] the input image (0-255 or 0-1)
+                 heatmap,            # [h, w] one heatmap (or the maximum over several), probabilities
+                 stride: int,        # input pixels per heatmap pixel
+                 truth=None,         # [n, 2] true corners (drawn as o), input pixels
+                 pred=None,          # [n, 2] decoded corners (drawn as x), input pixels
+                 limits=None,        # (low, high) of the colour scale; None: the map's own range
+                 alpha: float = 0.55, # opacity of the heatmap
+                ):
+    """An input image under a heatmap, each heatmap pixel laid over the `stride` x `stride` input pixels it stands for
+    (the codec's pixel-centre convention), with true and decoded corners. The one drawing of a heatmap over its image."""
+    img = torch.as_tensor(image).detach().float().cpu().squeeze().numpy()
+    m = torch.as_tensor(heatmap).detach().float().cpu().numpy()
+    lo, hi = limits if limits is not None else (float(m.min()), float(m.max()))
+    H, W = img.shape
+    ax.imshow(img, cmap='gray', vmin=0, vmax=255 if img.max() > 1 else 1)
+    ax.imshow(m, cmap='magma', alpha=alpha, vmin=lo, vmax=max(hi, lo + 1e-6), interpolation='nearest',
+              extent=(-0.5, m.shape[1] * stride - 0.5, m.shape[0] * stride - 0.5, -0.5))
+    if truth is not None:
+        t = np.asarray(torch.as_tensor(truth).detach().cpu(), np.float64).reshape(-1, 2)
+        ax.scatter(t[:, 0], t[:, 1], s=30, facecolors='none', edgecolors='cyan', linewidths=1, label='true')
+    if pred is not None:
+        p = np.asarray(torch.as_tensor(pred).detach().cpu(), np.float64).reshape(-1, 2)
+        ax.scatter(p[:, 0], p[:, 1], s=20, c='lime', marker='x', linewidths=1, label='decoded')
+    ax.set_xlim(-0.5, W - 0.5); ax.set_ylim(H - 0.5, -0.5); ax.set_axis_off()
+    return ax
+
 def plot_heatmaps(image,            # [H, W] or [1, H, W] the input image
                   heatmaps,         # [K, h, w] of that image
                   keypoints=None,   # [K, 2] decoded corners (drawn as x), input pixels
@@ -472,15 +507,8 @@ def plot_heatmaps(image,            # [H, W] or [1, H, W] the input image
     stride = stride or H // hm.shape[-2]
     fig, axs = plt.subplots(1, 1 + len(show), figsize=(3.2 * (1 + len(show)), 3.4), squeeze=False)
     axs = axs[0]
-    over = F.interpolate(hm.amax(0)[None, None], size=(H, W), mode='bilinear', align_corners=False)[0, 0]
-    axs[0].imshow(img, cmap='gray'); axs[0].imshow(over, cmap='magma', alpha=0.5, vmin=0, vmax=1)
-    if truth is not None:
-        t = torch.as_tensor(truth).cpu()
-        axs[0].scatter(t[:, 0], t[:, 1], s=30, facecolors='none', edgecolors='cyan', linewidths=1, label='true')
-    if keypoints is not None:
-        k = torch.as_tensor(keypoints).detach().cpu()
-        axs[0].scatter(k[:, 0], k[:, 1], s=14, c='lime', marker='x', linewidths=1, label='decoded')
-    axs[0].set_title(title or 'all heatmaps'); axs[0].axis('off')
+    draw_heatmap(axs[0], img, hm.amax(0), stride, truth, keypoints, limits=(0, 1))
+    axs[0].set_title(title or 'all heatmaps')
     for ax, k in zip(axs[1:], show):
         ax.imshow(hm[k], cmap='magma', vmin=0, vmax=1)
         ax.set_title(f"{names[k] if names is not None else f'keypoint {k}'} (max {hm[k].max():.2f})", fontsize=9)

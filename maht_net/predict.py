@@ -20,26 +20,16 @@ from .anatomy import (LEVELS, n_keypoints, keypoint_anatomy, flip_permutation, s
                               disc_names, MEYERDING, meyerding_grade, lordosis_angle)
 from .data import (IMAGE_EXTS, LEVEL_COLOURS, AnnotationError, ImageError, load_image, to_uint8_gray, parse_name,
                            annotation_text, scan_dataset, dataset_patients, training_slip_threshold, DEFAULT_SLIP_THRESHOLD,
-                           SPACING_TABLE, dataset_spacing, spacing_mm, parse_spacing, json_safe)
+                           SPACING_TABLE, dataset_spacing, spacing_mm, parse_spacing, json_safe, shown_path)
 from .dicom import is_dicom, dicom_file_spacing
-from .films import as_hw, Letterbox, best_device
+from .films import as_hw, Letterbox, best_device, invert_letterboxes, to_display, shrink_film
 from .codec import HeatmapCodec
 from .config import TrainConfig, CheckpointError, load_checkpoint, checkpoint_model
 
 # %% auto #0
-__all__ = ['ONNX_KEY', 'ONNX_EXTRA', 'USER_ERRORS', 'invert_letterboxes', 'unflip_keypoints', 'Predictor', 'OnnxModel',
-           'FilmPrediction', 'film_corners', 'prediction_rows', 'to_display', 'draw_prediction', 'predict_films',
-           'collect_films', 'film_spacings', 'spacing_summary', 'plots_off_screen', 'error_line', 'predict_parser',
-           'maht_predict']
-
-# %% ../nbs/02b_predict.ipynb #92bc418a
-def invert_letterboxes(xy,     # (N, K, 2) keypoints in input pixels
-                       boxes,  # N `Letterbox`es, one per film
-                      ) -> np.ndarray: # (N, K, 2) keypoints in each film's original pixels
-    "Map keypoints of N letterboxed films back to their original pixels, each film through its own `Letterbox`."
-    a = np.array([[t.sx, t.sy] for t in boxes], np.float64)
-    b = np.array([[t.tx, t.ty] for t in boxes], np.float64)
-    return (np.asarray(xy, np.float64) - b[:, None]) / a[:, None]
+__all__ = ['ONNX_KEY', 'ONNX_EXTRA', 'USER_ERRORS', 'unflip_keypoints', 'Predictor', 'OnnxModel', 'FilmPrediction',
+           'film_corners', 'prediction_rows', 'draw_prediction', 'predict_films', 'collect_films', 'film_spacings',
+           'spacing_summary', 'plots_off_screen', 'error_line', 'predict_parser', 'maht_predict']
 
 # %% ../nbs/02b_predict.ipynb #4d43e0f9
 def unflip_keypoints(xy,          # (..., K, 2) keypoints predicted on mirrored inputs, input pixels (tensor or array)
@@ -59,7 +49,7 @@ class Predictor:
     "A trained MAHT-Net ready to predict corners (original pixels) for films of any size, with optional flip averaging."
     def __init__(self,
                  model,                    # a MAHT-Net (`nn.Module`) returning heatmap logits [B, K, h, w]
-                 config: TrainConfig,      # the run's config: view, image size, stride, heatmap sigma
+                 config: TrainConfig,      # the run's config: view and image size (the model's `codec` holds stride and sigma)
                  device=None,              # 'cpu', 'cuda', 'mps' or None (best available)
                  tta: bool = False,        # average with the mirrored prediction (AP only; ignored for LA)
                  batch_size: int = 8,      # films per forward pass
@@ -70,7 +60,7 @@ class Predictor:
         self.config, self.view, self.path, self.epoch = config, config.view, path, epoch
         self.meta = dict(meta or {})
         self.hw = as_hw(config.image_size)
-        self.codec = HeatmapCodec.from_config(config)
+        self.codec = model.codec                   # the model's own: its stride and sigma
         self.device = best_device(device)
         self.model = model.to(self.device).eval()
         self.tta = bool(tta) and self.view == 'AP'
@@ -92,7 +82,8 @@ class Predictor:
     def stored_threshold(self) -> tuple[float, str] | None: # (fraction of the endplate width, its source), or None
         "The slip call threshold the training run fitted on its training split and kept, and where it came from."
         s = self.meta.get('data', {}).get('slip_threshold')
-        return (float(s['value']), f"{s['source']} (kept in {self.path})") if s else None
+        if not s: return None
+        return float(s['value']), s['source'] + (f" (kept in {shown_path(self.path)})" if self.path else ' (kept by the run)')
 
     def describe(self) -> dict: # JSON-ready: checkpoint, epoch, view, input size, head, backbone, stride, sigma, ...
         "The model in a report's words."
@@ -172,6 +163,7 @@ class OnnxModel:
         if ONNX_KEY not in props: raise ValueError(f"{self.path}: an ONNX model without maht_net's metadata (write it with maht_export)")
         self.meta = json.loads(props[ONNX_KEY])
         self.config, self.input = self.meta['model'], self.session.get_inputs()[0].name
+        self.codec = HeatmapCodec(int(self.meta['stride']), float(self.meta['heatmap_sigma']))   # as the exported model's
 
     def to(self, device): return self      # onnxruntime runs where it runs (the CPU here)
     def eval(self): return self
@@ -283,12 +275,6 @@ def predict_film(self: Predictor,
     return FilmPrediction(self.view, kps, conf[0], slip_fractions(kps), labels, t, path)
 
 # %% ../nbs/02b_predict.ipynb #2e30709c
-def to_display(kps,   # (..., 2) keypoints, original pixels
-               scale, # the shrink factor: a number, or (sx, sy)
-              ) -> np.ndarray: # (..., 2) keypoints in the shrunk film's pixels
-    "Original-pixel keypoints on a shrunk film (pixel centres on integers in both)."
-    return (np.asarray(kps, np.float64) + 0.5) * scale - 0.5
-
 def draw_prediction(image: np.ndarray,   # (H, W) the 8-bit grayscale film
                     kps,                 # (K, 2) predicted corners, original pixels
                     labels,              # (E,) label column: nonzero on the edges of a called slip
@@ -296,10 +282,7 @@ def draw_prediction(image: np.ndarray,   # (H, W) the 8-bit grayscale film
                     max_size: int = 1024, # longest side of the overlay, pixels (never enlarged)
                    ) -> np.ndarray:      # (h, w, 3) BGR overlay
     "BGR overlay of predicted corners and endplates (coloured by vertebra; called slips red) on a shrunk film."
-    h, w = image.shape
-    s = min(1.0, max_size / max(h, w))
-    img = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else image
-    sc = np.array([img.shape[1] / w, img.shape[0] / h])
+    img, sc = shrink_film(image, max_size)
     out = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
     e = to_display(kps, sc).reshape(-1, 2, 2)
     lv = keypoint_anatomy(view)['level'][::2]

@@ -4,15 +4,14 @@
 
 # %% ../nbs/00a_synthetic.ipynb #599a962e
 from __future__ import annotations
-import fcntl, math, os, shutil, sys, tempfile, time
+import argparse, fcntl, math, os, shutil, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
 import cv2
-from fastcore.script import call_parse, store_true, anno_parser
 
 from .anatomy import VIEWS, LEVELS, LABEL_CODES, SLIP_CODE_VIEW, check_view, n_edges, DISCS
-from .data import annotation_text, cache_root, SPACING_TABLE, TRUTH_FOLDER
+from .data import annotation_text, cache_root, shown_path, SPACING_TABLE, TRUTH_FOLDER
 from .spine_drawing import random_stream, spine_chain_mm, chain_corners, spine_shapes_mm, draw_shapes
 from .spine_drawing import hard_features, hard_shapes, hard_finish
 from .imperfections import (patient_annotator, transitional_anatomy, annotate, detector_features, detector_finish,
@@ -24,7 +23,7 @@ __all__ = ['GENERATOR_VERSION', 'SLIP_RATE', 'SLIP_CODE_COUNTS', 'SLIP_NAMES', '
            'check_difficulty', 'synth_patient', 'patient_labels', 'synth_geometry', 'soft_tissue', 'render_geometry',
            'synth_sample', 'edge_profile', 'edge_step_offset', 'facing_contrast', 'patient_seed', 'synthetic_stem',
            'write_synthetic_dataset', 'default_cache_dir', 'synthetic_root', 'show_synthetic_gallery',
-           'dataset_summary', 'synth_command', 'cli_argv', 'maht_synth']
+           'dataset_summary', 'synth_command', 'synth_parser', 'maht_synth']
 
 # %% ../nbs/00a_synthetic.ipynb #b0b56f4e
 GENERATOR_VERSION = '3'     # bump when the files of a set change: cached sets are keyed by it (3: the spacing table;
@@ -358,7 +357,7 @@ def synthetic_root(n_patients: int = DEFAULT_PATIENTS, # patients in the set
         try:
             if (final/'.complete').exists(): return final          # made by another process while we waited
             tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=cache))
-            print(f"generating the synthetic BUU-LSPINE set ({int(n_patients)} patients) into {final}, once", file=sys.stderr, flush=True)
+            print(f"generating the synthetic BUU-LSPINE set ({int(n_patients)} patients) into {shown_path(final)}, once", file=sys.stderr, flush=True)
             try:
                 write_synthetic_dataset(tmp, n_patients, seed, max_size, difficulty=difficulty)
                 (tmp/'.complete').write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n")
@@ -433,41 +432,44 @@ def dataset_summary(root, # a dataset folder, holding AP/ and LA/
     return dict(films=films, slips=codes)
 
 # %% ../nbs/00a_synthetic.ipynb #445dd077
-@call_parse
-def synth_command(out: str = 'data/synthetic',        # Output folder
-                  patients: int = DEFAULT_PATIENTS,    # Number of patients (one AP and one LA film each)
-                  seed: int = 42,                      # Random seed
-                  max_size: int = None,                # Cap the longer image side at this many pixels
-                  show: store_true = False,            # Also save gallery.png with corners drawn
-                  difficulty: str = 'default',         # default; hard: what makes real films hard; clinical: hard, with annotators, transitional anatomy, a detector
-                 ):
-    "Write a SYNTHETIC BUU-LSPINE-like dataset (AP and LA films with corner CSVs)."
+def synth_command(out='data/synthetic',            # output folder
+                  patients: int = DEFAULT_PATIENTS,  # number of patients (one AP and one LA film each)
+                  seed: int = 42,                    # random seed
+                  max_size: int | None = None,       # cap the longer image side at this many pixels; None: full size
+                  show: bool = False,                # also save gallery.png with the corners drawn
+                  difficulty: str = 'default',       # default; hard: what makes real films hard; clinical: hard, with annotators, transitional anatomy, a detector
+                 ) -> Path:                          # the dataset folder
+    "Write a SYNTHETIC BUU-LSPINE-like dataset (AP and LA films with corner CSVs) and say what it holds."
     t0 = time.time()
     root = write_synthetic_dataset(out, patients, seed, max_size, difficulty=difficulty)
     s = dataset_summary(root)
     print(f"SYNTHETIC dataset: {s['films']['AP']} AP + {s['films']['LA']} LA films, seed {seed}, "
           f"{'full size' if not max_size else f'max size {max_size}'}, {difficulty}, in {time.time() - t0:.1f} s")
     print('slips: ' + ', '.join(f"{SLIP_NAMES[c]} (code {c}) {n}" for c, n in s['slips'].items()))
-    print(f"folder: {Path(root).resolve()}")
+    print(f"folder: {shown_path(root)}")
     if show:
         import matplotlib; matplotlib.use('Agg')
         fig = show_synthetic_gallery(min(3, patients), root=root, difficulty=difficulty)
-        fig.savefig(Path(root)/'gallery.png', dpi=110); print(f"gallery: {(Path(root)/'gallery.png').resolve()}")
+        fig.savefig(Path(root)/'gallery.png', dpi=110); print(f"gallery: {shown_path(Path(root)/'gallery.png')}")
     return root
 
 # %% ../nbs/00a_synthetic.ipynb #3c4fca33
-def cli_argv(argv: list, # command-line words, without the program name
-            ) -> list:    # the same words, option names with underscores
-    "Command-line words with `--some-option` spelled as fastcore's `--some_option` (both spellings are accepted)."
-    return [a.split('=', 1)[0].replace('-', '_').replace('__', '--', 1) + a[len(a.split('=', 1)[0]):]
-            if a.startswith('--') else a for a in argv]
+def synth_parser() -> argparse.ArgumentParser: # the options of `maht_synth`
+    "The command line of `maht_synth`."
+    p = argparse.ArgumentParser(prog='maht_synth', description='Write a SYNTHETIC BUU-LSPINE-like dataset '
+                                '(AP and LA films with corner CSVs).')
+    a = p.add_argument
+    a('--out', default='data/synthetic', help='output folder (default data/synthetic)')
+    a('--patients', type=int, default=DEFAULT_PATIENTS, help=f"patients, one AP and one LA film each (default {DEFAULT_PATIENTS})")
+    a('--seed', type=int, default=42, help='random seed (default 42)')
+    a('--max-size', type=int, default=None, metavar='PX', help='cap the longer image side at this many pixels (default: full size)')
+    a('--show', action='store_true', help='also save gallery.png with the corners drawn')
+    a('--difficulty', default='default', help="default; hard: what makes real films hard; clinical: hard, with annotators' "
+                                              "clicks, transitional anatomy and a detector's processing (default: default)")
+    return p
 
-def maht_synth(*args,   # given: call `synth_command` with them; none: parse `sys.argv`
-               **kwargs, # given: passed to `synth_command`
-              ):
-    "Console command `maht_synth --out DIR --patients N --seed S [--max-size N] [--show]` (see `synth_command`)."
-    if args or kwargs: return synth_command(*args, **kwargs)
-    ns = vars(anno_parser(synth_command, 'maht_synth').parse_args(cli_argv(sys.argv[1:])))
-    ns.pop('pdb', None); ns.pop('xtra', None)
-    try: synth_command(**ns)             # returns None: a console script exits with what its function returns
+def maht_synth(argv=None): # command-line arguments (None: `sys.argv`)
+    "Console entry point of `maht_synth`."
+    a = synth_parser().parse_args(argv)
+    try: synth_command(a.out, a.patients, a.seed, a.max_size, a.show, a.difficulty)
     except ValueError as e: sys.exit(f"maht_synth: error: {e}")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import torch
 # maht_net's modules before fastai's: dataloaders loads fastai without its import-time warnings
-from .data import atomic_write_bytes
+from .data import atomic_write_bytes, shown_path
 from .dataloaders import spine_dataloaders, resolve_data_dir, is_synthetic
 from .films import as_hw
 from .model import create_maht_net, HEATMAP_STRIDES
-from .config import (GRAD_CLIP, MONITORS, CONFIG_SECTIONS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
+from .config import (GRAD_CLIP, MONITORS, renamed_metrics, CONFIG_SECTIONS, TrainConfig, MODEL_PRESETS, CHECKPOINT_FORMAT, CheckpointError,
                              numpy_rng_state, set_numpy_rng_state, save_checkpoint, load_checkpoint, read_config_file)
 from .learner import (WarmupCosine, MAHTLearner, maht_learner, describe_start, use_amp, world_size, rank,
                               all_min, all_mean, process_device, distributed)
@@ -30,10 +30,10 @@ _all_ = ['TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']  
 
 # %% auto #0
 __all__ = ['TRACKERS', 'RESUME_OVERRIDABLE', 'NonFiniteLossError', 'train_loader', 'unwrap', 'rng_state', 'set_rng_state',
-           'all_rng_states', 'TrainState', 'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config',
-           'describe_data', 'show_progress', 'train', 'run_summary', 'train_parser', 'config_options', 'number_or_text',
-           'maht_train', 'read_history', 'plot_history', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint',
-           'CheckpointError']
+           'all_rng_states', 'TrainState', 'ResumeStates', 'NonFiniteGuard', 'Checkpoints', 'RunFolder', 'EarlyStop',
+           'run_callbacks', 'MissingExtraError', 'tracking_callbacks', 'resume_config', 'describe_data',
+           'show_progress', 'train', 'run_summary', 'train_parser', 'config_options', 'number_or_text', 'maht_train',
+           'read_history', 'plot_history', 'TrainConfig', 'MODEL_PRESETS', 'load_checkpoint', 'CheckpointError']
 
 # %% ../nbs/03_train.ipynb #a866c37d
 class NonFiniteLossError(RuntimeError):
@@ -81,75 +81,77 @@ def all_rng_states(dls=None, # the run's DataLoaders
 
 # %% ../nbs/03_train.ipynb #fc90eaf0
 class TrainState(Callback):
-    "Checkpoints, history, early stopping and the non-finite-loss guard of a run; resumes from a checkpoint's state."
+    "The record of a run: epochs done, the best score, epochs without one, the history and meta; what a checkpoint holds."
     order = Recorder.order + 15    # after the Recorder and the progress bar have logged the epoch
     def __init__(self,
                  config: TrainConfig,       # the run's config
                  start: dict | None = None, # a loaded checkpoint to continue from (None: a new run)
-                 quiet: bool = False,       # print nothing (train.log still gets every line)
                 ):
-        self.config, self.start, self.quiet = config, start, quiet
+        self.config = config
         self.done = start['epoch'] if start else 0
         self.sign = 1 if MONITORS[config.monitor] == 'min' else -1     # scores are compared as sign * value
         self.best = start['best'] if start else self.sign * math.inf
         self.best_epoch = start['best_epoch'] if start else 0
         self.wait = start['wait'] if start else 0
-        self.history = list(start['history']) if start else []
+        self.history = [renamed_metrics(r) for r in start['history']] if start else []
         self.meta = dict(start['meta']) if start else {}
         self.stopped_early = bool(start.get('stopped_early', False)) if start else False
-        self.opened, self.skip, self.fitting, self.sched = False, False, False, None
+        self.skip, self.fitting, self.improved = False, False, False
+
+    @property
+    def name(self) -> str: return 'state'   # fastai attaches a callback by this name: `learn.state`, its one name
 
     @property
     def run_dir(self) -> Path: return self.config.run_dir
 
     @property
-    def is_main(self) -> bool: return rank() == 0
+    def training_epoch(self) -> bool: return self.fitting and not self.skip   # what the run's callbacks act on
 
     def better(self, score: float, # a value of the monitored metric
               ) -> bool:           # whether it beats the best so far (NaN never does)
         "Whether `score` is an improvement."
         return self.sign * score < self.sign * self.best
 
-    def log(self, msg: str): # one line
-        "Append `msg` to train.log and print it (on the main process, unless `quiet`)."
-        if not self.is_main: return
-        with open(self.run_dir/'train.log', 'a') as f: f.write(msg + '\n')
-        if not self.quiet: print(msg, flush=True)
-
-    def open_run(self):
-        "Make the run folder and write what the run is (config.json, data.json, left-out films): once, before it trains."
-        if self.opened: return
-        dls, c = self.dls, self.config
-        if getattr(dls, 'view', c.view) != c.view:
-            raise ValueError(f"the DataLoaders hold {dls.view} films but the config says view {c.view!r}")
-        if getattr(dls, 'image_size', None) not in (None, as_hw(c.image_size)):
-            raise ValueError(f"the DataLoaders hold {dls.image_size} px images but the config says image_size {c.image_size}")
-        if getattr(dls, 'root', None) is not None:          # the run remembers its data, wherever it is used from later
-            c.data_dir = str(Path(dls.root).resolve())
-        made = getattr(self.learn, 'meta', {})     # maht_learner's: the backbone's start and the data record
-        if 'start' not in self.meta: self.meta['start'] = made['start'] if 'start' in made else describe_start(c)
-        if 'data' in made: self.meta['data'] = made['data']
-        self.meta['valid_films'], self.meta['world_size'] = len(dls.valid_ds), world_size()
-        self.opened = True
-        if not self.is_main: return
-        c.run_dir.mkdir(parents=True, exist_ok=True)
-        for p in c.run_dir.glob('.*.tmp'): p.unlink(missing_ok=True)   # a file cut short when an earlier process was killed
-        c.save()
-        if 'data' in self.meta: atomic_write_bytes(c.run_dir/'data.json', json.dumps(self.meta['data'], indent=1).encode())
-        if getattr(dls, 'problem_lines', None):
-            with open(c.run_dir/'train.log', 'a') as f: f.write('\n'.join(dls.problem_lines) + '\n')
+    def checkpoint(self, rngs: list | None = None, # `rng_state` of every process (default: this one's)
+                  ) -> dict:                       # a checkpoint: weights, optimiser, progress, config, history, states
+        "The run as it stands, for `save_checkpoint`."
+        rngs = rngs or [rng_state(self.dls)]
+        scaler, sched = getattr(self.learn, 'scaler', None), getattr(self.learn, 'warmup_cosine', None)
+        return dict(format=CHECKPOINT_FORMAT, model=unwrap(self.learn.model).state_dict(),
+                    opt=self.learn.opt.state_dict(), scaler=scaler.state_dict() if scaler is not None else None,
+                    epoch=self.done, it=sched.it if sched else self.done * len(train_loader(self.dls)), best=self.best,
+                    best_epoch=self.best_epoch, wait=self.wait, config=self.config.to_dict(), history=self.history,
+                    meta=self.meta, rng=rngs[0], rank_rngs=rngs if len(rngs) > 1 else None, stopped_early=self.stopped_early)
 
     def before_fit(self):
         # fastai's validate and get_preds fire the fit and epoch events too, without training: only a training epoch counts
         self.fitting = False
-        self.skip = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)     # lr_find explores: it writes nothing
+        self.skip = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)     # lr_find explores: it records nothing
 
+    def before_train(self): self.fitting = True
+    def before_epoch(self): self._t = time.time()
+
+    def after_epoch(self):
+        if not self.training_epoch: return
+        rec = self.recorder
+        row = {n: float(v) for n, v in zip(rec.metric_names, rec.log) if n not in ('epoch', 'time')}
+        row = dict(zip(row, all_mean(list(row.values()))))      # the same numbers in every process
+        self.done += 1
+        row = dict(epoch=self.done, **row, lr=float(self.opt.hypers[0]['lr']), seconds=round(time.time() - self._t, 2))
+        self.improved = self.better(row[self.config.monitor])
+        if self.improved: self.best, self.best_epoch, self.wait = row[self.config.monitor], self.done, 0
+        else: self.wait += 1
+        row['best'] = self.improved
+        self.history.append(row)
+        self.stopped_early = self.wait >= self.config.patience     # saved: a resumed run that stopped early stays stopped
+
+class ResumeStates(Callback):
+    "A resumed run's optimiser, AMP scaler and random streams, given back once, as its first training epoch begins."
+    order = TrainState.order + 1
+    def __init__(self, start: dict | None = None): # the loaded checkpoint (None: a new run, nothing to give back)
+        self.start = start
     def before_train(self):
-        if self.skip or self.fitting: return
-        self.fitting = True
-        self.open_run()
-        self.sched = next((cb for cb in self.learn.cbs if isinstance(cb, WarmupCosine)), None)
-        if self.start is None: return
+        if self.start is None or not self.state.training_epoch: return
         self.learn.opt.load_state_dict(self.start['opt'])
         if self.start.get('scaler') and getattr(self.learn, 'scaler', None) is not None:
             self.learn.scaler.load_state_dict(self.start['scaler'])
@@ -157,76 +159,107 @@ class TrainState(Callback):
         set_rng_state(rngs[rank()] if rank() < len(rngs) else self.start['rng'], self.dls)
         self.start = None           # applied once: a later fit of the same Learner continues from where it is
 
+class NonFiniteGuard(Callback):
+    "Stop the run at the first training batch whose loss is NaN or infinite, in every process at once."
+    order = TrainState.order + 1
     def after_loss(self):
-        if self.skip: return
-        if self.training and not all_min(float(torch.isfinite(self.learn.loss).all())):
-            raise NonFiniteLossError(f"the training loss is {float(self.learn.loss)} at epoch {self.done + 1}, batch "
-                                     f"{self.iter + 1}; the run stops, {self.run_dir/'latest.pth'} keeps the last good epoch")
+        if self.state.skip or not self.training: return
+        if not all_min(float(torch.isfinite(self.learn.loss).all())):
+            raise NonFiniteLossError(f"the training loss is {self.learn.loss.item()} at epoch {self.state.done + 1}, batch "
+                                     f"{self.iter + 1}; the run stops, {self.state.run_dir/'latest.pth'} keeps the last good epoch")
 
-    def state(self, rngs: list | None = None, # `rng_state` of every process (default: this one's)
-             ) -> dict:                       # a checkpoint: weights, optimiser, progress, config, history, states
-        "The run as it stands, for `save_checkpoint`."
-        rngs = rngs or [rng_state(self.dls)]
-        scaler = getattr(self.learn, 'scaler', None)
-        return dict(format=CHECKPOINT_FORMAT, model=unwrap(self.learn.model).state_dict(),
-                    opt=self.learn.opt.state_dict(), scaler=scaler.state_dict() if scaler is not None else None,
-                    epoch=self.done, it=self.sched.it if self.sched else self.done * len(train_loader(self.dls)), best=self.best, best_epoch=self.best_epoch, wait=self.wait,
-                    config=self.config.to_dict(), history=self.history, meta=self.meta, rng=rngs[0],
-                    rank_rngs=rngs if len(rngs) > 1 else None,
-                    stopped_early=self.stopped_early)
+class Checkpoints(Callback):
+    "Write `best.pth` when the epoch improved, `epoch_NNN.pth` every `checkpoint_every` epochs, and `latest.pth` last."
+    order = TrainState.order + 2
+    def after_epoch(self):
+        st = self.state
+        if not st.training_epoch: return
+        rngs = all_rng_states(self.dls)                             # every process's random states, to rank 0
+        if rank() > 0: return
+        ck, c = st.checkpoint(rngs), st.config
+        if st.improved: save_checkpoint(st.run_dir/'best.pth', ck)
+        if c.checkpoint_every and st.done % c.checkpoint_every == 0: save_checkpoint(st.run_dir/f"epoch_{st.done:03d}.pth", ck)
+        save_checkpoint(st.run_dir/'latest.pth', ck)    # last: the epoch counts as done once latest.pth says so
+
+class RunFolder(Callback):
+    "The run folder beside the checkpoints: what the run is, written once; its history and log, every epoch."
+    order = TrainState.order + 3
+    def __init__(self, quiet: bool = False): # print nothing (train.log still gets every line)
+        self.quiet, self.opened = quiet, False
+
+    def log(self, msg: str): # one line
+        "Append `msg` to train.log and print it (on the main process, unless `quiet`)."
+        if rank() > 0: return
+        with open(self.state.run_dir/'train.log', 'a') as f: f.write(msg + '\n')
+        if not self.quiet: print(msg, flush=True)
+
+    def open_run(self):
+        "Make the run folder and write what the run is (config.json, data.json, left-out films): once, before it trains."
+        if self.opened: return
+        dls, st = self.dls, self.state
+        c = st.config
+        if getattr(dls, 'view', c.view) != c.view:
+            raise ValueError(f"the DataLoaders hold {dls.view} films but the config says view {c.view!r}")
+        if getattr(dls, 'image_size', None) not in (None, as_hw(c.image_size)):
+            raise ValueError(f"the DataLoaders hold {dls.image_size} px images but the config says image_size {c.image_size}")
+        if getattr(dls, 'root', None) is not None:          # the run remembers its data, wherever it is used from later
+            c.data_dir = str(Path(dls.root).resolve())
+        made = getattr(self.learn, 'meta', {})     # maht_learner's: the backbone's start and the data record
+        if 'start' not in st.meta: st.meta['start'] = made['start'] if 'start' in made else describe_start(c)
+        if 'data' in made: st.meta['data'] = made['data']
+        st.meta['valid_films'], st.meta['world_size'] = len(dls.valid_ds), world_size()
+        self.opened = True
+        if rank() > 0: return
+        c.run_dir.mkdir(parents=True, exist_ok=True)
+        for p in c.run_dir.glob('.*.tmp'): p.unlink(missing_ok=True)   # a file cut short when an earlier process was killed
+        c.save()
+        if 'data' in st.meta: atomic_write_bytes(c.run_dir/'data.json', json.dumps(st.meta['data'], indent=1).encode())
+        if getattr(dls, 'problem_lines', None):
+            with open(c.run_dir/'train.log', 'a') as f: f.write('\n'.join(dls.problem_lines) + '\n')
+
+    def before_train(self):
+        if self.state.training_epoch: self.open_run()
 
     def after_epoch(self):
-        if self.skip or not self.fitting: return
-        rec = self.recorder
-        row = {n: float(v) for n, v in zip(rec.metric_names, rec.log) if n not in ('epoch', 'time')}
-        row = dict(zip(row, all_mean(list(row.values()))))      # the same numbers in every process
-        self.done += 1
-        row = dict(epoch=self.done, **row, lr=float(self.opt.hypers[0]['lr']),
-                   seconds=round(time.time() - self._t, 2))
-        score = row[self.config.monitor]
-        improved = self.better(score)
-        if improved: self.best, self.best_epoch, self.wait = score, self.done, 0
-        else: self.wait += 1
-        row['best'] = improved
-        self.history.append(row)
-        self.stopped_early = self.wait >= self.config.patience     # saved: a resumed run that stopped early stays stopped
-        rngs = all_rng_states(self.dls)                             # every process's random states, to rank 0
-        if self.is_main:
-            st = self.state(rngs)
-            if improved: save_checkpoint(self.run_dir/'best.pth', st)
-            if self.config.checkpoint_every and self.done % self.config.checkpoint_every == 0:
-                save_checkpoint(self.run_dir/f"epoch_{self.done:03d}.pth", st)
-            save_checkpoint(self.run_dir/'latest.pth', st)    # last: the epoch counts as done once latest.pth says so
-            self.write_history()
-        self.log(f"epoch {self.done}/{self.config.epochs}: train loss {row['train_loss']:.4f}, valid loss "
-                 f"{row['valid_loss']:.4f}, error {row['mre_px']:.2f} px ({row['mre_mm']:.2f} mm), "
-                 f"level id. {row['level_id']:.1f}%"
-                 f"{' *best*' if improved else ''}")
-        if self.stopped_early:
-            self.log(f"early stop: no better {self.config.monitor} for {self.wait} epochs (best {self.best:.4f} at epoch {self.best_epoch})")
-            raise CancelFitException()
-
-    def before_epoch(self): self._t = time.time()
+        st = self.state
+        if not st.training_epoch: return
+        if rank() == 0: self.write_history()
+        row = st.history[-1]
+        self.log(f"epoch {st.done}/{st.config.epochs}: train loss {row['train_loss']:.4f}, valid loss "
+                 f"{row['valid_loss']:.4f}, error {row['mre_input_px']:.2f} input px ({row['mre_mm']:.2f} mm), "
+                 f"level id. {row['level_id']:.1f}%{' *best*' if st.improved else ''}")
 
     def after_fit(self):
-        if self.is_main and self.history and self.fitting and not self.skip:
-            fig = plot_history(self.history); fig.savefig(self.run_dir/'history.png', dpi=100); plt.close(fig)
+        if rank() == 0 and self.state.history and self.state.training_epoch:
+            fig = plot_history(self.state.history); fig.savefig(self.state.run_dir/'history.png', dpi=100); plt.close(fig)
 
     def write_history(self):
-        keys = list(dict.fromkeys(k for r in self.history for k in r))
-        buf = io.StringIO(); w = csv.DictWriter(buf, keys); w.writeheader(); w.writerows(self.history)
-        atomic_write_bytes(self.run_dir/'history.csv', buf.getvalue().encode())
-        atomic_write_bytes(self.run_dir/'history.json', json.dumps(self.history, indent=1).encode())
+        "history.csv and history.json: one row per epoch, as `TrainState.history` holds them."
+        h = self.state.history
+        keys = list(dict.fromkeys(k for r in h for k in r))
+        buf = io.StringIO(); w = csv.DictWriter(buf, keys); w.writeheader(); w.writerows(h)
+        atomic_write_bytes(self.state.run_dir/'history.csv', buf.getvalue().encode())
+        atomic_write_bytes(self.state.run_dir/'history.json', json.dumps(h, indent=1).encode())
+
+class EarlyStop(Callback):
+    "End the run once the monitored score has not improved for `patience` epochs (after the epoch is saved and logged)."
+    order = TrainState.order + 4
+    def after_epoch(self):
+        st = self.state
+        if not (st.training_epoch and st.stopped_early): return
+        self.run_folder.log(f"early stop: no better {st.config.monitor} for {st.wait} epochs "
+                            f"(best {st.best:.4f} at epoch {st.best_epoch})")
+        raise CancelFitException()
 
 # %% ../nbs/03_train.ipynb #eab4c1fd
 def run_callbacks(config: TrainConfig,       # the run: its schedule, monitor, patience and folder
                   start: dict | None = None, # a loaded checkpoint to continue from
                   quiet: bool = False,       # print nothing (train.log still gets every line)
-                 ) -> list:                  # [WarmupCosine, TrainState]
+                 ) -> list:                  # [WarmupCosine, TrainState, ResumeStates, NonFiniteGuard, Checkpoints, RunFolder, EarlyStop]
     """The machinery of a `maht_train` run as callbacks for a Learner built by hand: the warmup + cosine schedule and
-    `TrainState`. With them, an interactive `learn.fit(n)` writes the run folder `maht_train --resume` continues."""
+    the run's record and files. With them, an interactive `learn.fit(n)` writes the run folder `maht_train --resume` continues."""
     return [WarmupCosine(config.epochs, config.warmup_epochs, config.lr, config.min_lr, it=start['it'] if start else 0),
-            TrainState(config, start, quiet)]
+            TrainState(config, start), ResumeStates(start), NonFiniteGuard(), Checkpoints(), RunFolder(quiet), EarlyStop()]
 
 # %% ../nbs/03_train.ipynb #58d7e280
 class MissingExtraError(ImportError):
@@ -283,8 +316,8 @@ def describe_data(root,               # the dataset folder
                   given: bool = True, # whether the user named it (rather than the default)
                  ) -> str:            # e.g. 'data: BUU-LSPINE at /data/buu-lspine'
     "The first line of a run: which data it trains on."
-    if not is_synthetic(root): return f"data: BUU-LSPINE at {root}"
-    return f"data: SYNTHETIC BUU-LSPINE at {root}" + ('' if given else ' (no --data-dir given and no data/buu-lspine)')
+    if not is_synthetic(root): return f"data: BUU-LSPINE at {shown_path(root)}"
+    return f"data: SYNTHETIC BUU-LSPINE at {shown_path(root)}" + ('' if given else ' (no --data-dir given and no data/buu-lspine)')
 
 # %% ../nbs/03_train.ipynb #3aa76f14
 def show_progress() -> bool: # True in a notebook or a terminal, False when stdout goes to a file
@@ -320,32 +353,29 @@ def train(config: TrainConfig | None = None, # the run (default: `TrainConfig(**
     if start is None: set_seed(config.seed, reproducible=True)
     else: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False   # the states come from the checkpoint
     trackers = tracking_callbacks(log, config, resumed=start is not None)    # a missing extra stops here, before any work
-    dls = spine_dataloaders(root, config.view, image_size=config.image_size, bs=config.batch_size, split_seed=config.split_seed,
-                            flip=config.flip, rotate=config.rotate, scale=config.scale, brightness=config.brightness,
-                            contrast=config.contrast, noise=config.noise, num_workers=config.num_workers,
-                            device=process_device(config.device), max_items=config.max_items, progress=bars,
-                            spacing=config.spacing, log=say)
+    dls = spine_dataloaders(config.section('data'), augment=config.section('augmentation'),
+                            device=process_device(config.device), progress=bars, log=say)
     model = create_maht_net(**config.model_config())
     if start is not None:
         try: model.load_state_dict(start['model'])
         except RuntimeError:
             raise CheckpointError(f"{resume}: its weights do not fit a {config.view} MAHT-Net of this configuration") from None
-    say(f"run: {config.run_dir} | view {config.view}, {config.image_size} px, batch {config.batch_size}, "
+    say(f"run: {shown_path(config.run_dir)} | view {config.view}, {config.image_size} px, batch {config.batch_size}, "
         f"{config.epochs} epochs | device {dls.device}{', AMP' if use_amp(config, dls.device) else ''} | "
         f"train {len(dls.train_ds)} / valid {len(dls.valid_ds)} images" + (f" | {world} processes" if world > 1 else ''))
     say(f"patient split seed {config.split_seed}, training seed {config.seed} | pixel spacing: {dls.spacing_source}")
-    sched, state = run_callbacks(config, start, quiet)
-    learn = maht_learner(dls, config, model, cbs=[sched, state] + trackers + list(cbs or []))
-    learn.state = state
-    state.open_run()                            # the run folder, only once the data and the model are in hand
-    if not bars:                                # TrainState prints one line per epoch
+    machinery = run_callbacks(config, start, quiet)
+    learn = maht_learner(dls, config, model, cbs=machinery + trackers + list(cbs or []))
+    state = learn.state
+    learn.run_folder.open_run()                 # the run folder, only once the data and the model are in hand
+    if not bars:                                # RunFolder prints one line per epoch
         if hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
         learn.logger = noop
     if start is not None: say(f"resuming after epoch {start['epoch']} (best {start['best']:.4f} at epoch {start['best_epoch']})")
     with distributed(learn):
         if start is None:
-            with learn.removed_cbs([sched, state] + trackers): v = learn.validate()   # fastai's validate fires fit/epoch events
-            state.meta['untrained'] = dict(zip(['valid_loss', 'mre_px', 'mre_mm', 'level_id'], all_mean([float(x) for x in v[:4]])))
+            with learn.removed_cbs(machinery + trackers): v = learn.validate()   # fastai's validate fires fit/epoch events
+            state.meta['untrained'] = dict(zip(['valid_loss', 'mre_input_px', 'mre_mm', 'level_id'], all_mean([float(x) for x in v[:4]])))
         remaining = config.epochs - state.done
         if state.stopped_early:
             say(f"the run stopped early at epoch {state.done} (no better {config.monitor} for {state.wait} epochs, best "
@@ -358,15 +388,15 @@ def train(config: TrainConfig | None = None, # the run (default: `TrainConfig(**
 def run_summary(state: TrainState, # the run's state, `learn.state`
                ) -> str:           # epochs, the best epoch's scores, the untrained model's error, the backbone's start
     "How a run ended, in a few lines."
-    h, u = state.history, state.meta.get('untrained', {})
+    h, u = state.history, renamed_metrics(state.meta.get('untrained', {}))
     if not h: return f"no epoch finished; run folder {state.run_dir}"
     b = next((r for r in h if r['epoch'] == state.best_epoch), h[-1])
-    lines = [f"finished {h[-1]['epoch']} epochs{' (early stop)' if state.stopped_early else ''} in {state.run_dir}",
+    lines = [f"finished {h[-1]['epoch']} epochs{' (early stop)' if state.stopped_early else ''} in {shown_path(state.run_dir)}",
              f"best epoch {b['epoch']} (by {state.config.monitor}): valid loss {b['valid_loss']:.4f}, "
-             f"validation mean radial error {b['mre_px']:.2f} px = {b['mre_mm']:.2f} mm, "
+             f"validation mean radial error {b['mre_input_px']:.2f} input px = {b['mre_mm']:.2f} mm, "
              f"level identification {b['level_id']:.1f}% of edges" + (f" ({state.meta['valid_films']} validation films)"
                                                                       if 'valid_films' in state.meta else '')]
-    if u: lines.append(f"untrained model: validation mean radial error {u['mre_px']:.2f} px = {u['mre_mm']:.2f} mm")
+    if u: lines.append(f"untrained model: validation mean radial error {u['mre_input_px']:.2f} input px = {u['mre_mm']:.2f} mm")
     if 'start' in state.meta: lines.append(f"backbone start: {state.meta['start']}")
     return '\n'.join(lines)
 
@@ -461,8 +491,9 @@ import matplotlib.pyplot as plt
 
 def read_history(run,     # a run folder, or a history (list of rows)
                 ) -> list: # one dict per epoch
-    "The history of a run folder (history.json), or the list itself."
-    return json.loads((Path(run)/'history.json').read_text()) if isinstance(run, (str, Path)) else list(run)
+    "The history of a run folder (history.json), or the list itself, with present metric names (`renamed_metrics`)."
+    h = json.loads((Path(run)/'history.json').read_text()) if isinstance(run, (str, Path)) else run
+    return [renamed_metrics(r) for r in h]
 
 def plot_history(run,              # a run folder, or a history
                  figsize=(13, 3.2), # the Figure's size, inches
@@ -474,7 +505,7 @@ def plot_history(run,              # a run folder, or a history
     for k in ('train_loss', 'valid_loss', 'focal', 'offset', 'anatomical'):
         a1.plot(ep, [r[k] for r in h], label=k, ls='-' if k.endswith('loss') else ':')
     a1.set_yscale('log'); a1.set_xlabel('epoch'); a1.set_title('loss'); a1.legend(fontsize=7)
-    a2.plot(ep, [r['mre_px'] for r in h], 'o-', ms=3, label='px'); a2.set_xlabel('epoch'); a2.set_ylabel('px')
+    a2.plot(ep, [r['mre_input_px'] for r in h], 'o-', ms=3, label='input px'); a2.set_xlabel('epoch'); a2.set_ylabel('input px')
     a2.set_title('validation mean radial error'); a2b = a2.twinx(); a2b.plot(ep, [r['mre_mm'] for r in h], alpha=0)
     a2b.set_ylabel('mm')
     a3.plot(ep, [r.get('level_id', float('nan')) for r in h], 'o-', ms=3, color='C2'); a3.set_ylim(0, 101)

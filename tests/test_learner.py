@@ -89,11 +89,11 @@ def test_log_csv_writes_fastais_table(tiny_config):
     learn = train(tiny_config('csv', epochs=2), quiet=True, progress=False, log=['csv'])
     lines = (learn.state.run_dir/'log.csv').read_text().splitlines()
     header = lines[0].split(',')
-    assert header[:4] == ['epoch', 'train_loss', 'valid_loss', 'mre_px'] and 'level_id' in header
+    assert header[:4] == ['epoch', 'train_loss', 'valid_loss', 'mre_input_px'] and 'level_id' in header
     assert len(lines) == 1 + 2
     rows = [dict(zip(header, l.split(','))) for l in lines[1:]]
     history = learn.state.history
-    for row, h in zip(rows, history): assert float(row['mre_px']) == pytest.approx(h['mre_px'], rel=1e-5)
+    for row, h in zip(rows, history): assert float(row['mre_input_px']) == pytest.approx(h['mre_input_px'], rel=1e-5)
 
 
 @pytest.mark.parametrize('kind, package, pip', [('tensorboard', 'tensorboard', 'pip install tensorboard'),

@@ -1,5 +1,5 @@
-"""A light repository: the notebooks' saved outputs and the README's images stay small."""
-import json
+"""A light repository: the notebooks' saved outputs stay small and free of machine noise, the README's images small."""
+import json, re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -10,6 +10,47 @@ def test_saved_notebook_outputs_stay_under_2_mb():
              for p in sorted((ROOT/'nbs').glob('*.ipynb'))}
     assert sum(sizes.values()) < 2_000_000, sizes
 
+
+MACHINE_PATH = re.compile(r"(/tmp/|/var/folders/|/private/var/|/home/|/Users/|/root/|/work/|site-packages|ipykernel_\d+|[A-Z]:\\\\)")
+WARNING = re.compile(r"\w*Warning:|Traceback \(most recent call last\)")
+BARE_OBJECT = re.compile(r"<[\w.]+ object( at 0x[0-9a-f]+)?>")
+
+def output_noise(nb: dict) -> list:
+    "(cell id, excerpt) of each saved output a reader should not meet: a machine path, a warning, an error, an object repr."
+    found = []
+    for c in nb['cells']:
+        for o in c.get('outputs', []):
+            if o['output_type'] == 'error': found.append((c.get('id'), f"error output {o.get('ename')}")); continue
+            data = o.get('data', {})
+            texts = ([''.join(o['text'])] if 'text' in o else []) + [''.join(v) for k, v in data.items() if k.startswith('text/')]
+            for t in texts:
+                found += [(c.get('id'), t[max(0, m.start() - 40):m.end() + 40]) for m in MACHINE_PATH.finditer(t)]
+                if o.get('name') == 'stderr': found += [(c.get('id'), t[max(0, m.start() - 40):m.end() + 80]) for m in WARNING.finditer(t)]
+            plain = ''.join(data.get('text/plain', ''))
+            if set(data) == {'text/plain'} and BARE_OBJECT.fullmatch(plain.strip()): found.append((c.get('id'), plain))
+    return found
+
+
+def test_saved_outputs_carry_no_machine_paths_warnings_or_bare_objects():
+    noise = {p.name: output_noise(json.loads(p.read_text())) for p in sorted((ROOT/'nbs').glob('*.ipynb'))}
+    assert not any(noise.values()), {k: v[:3] for k, v in noise.items() if v}
+
+
+def test_the_noise_check_finds_what_it_looks_for():
+    out = lambda **o: {'cells': [{'id': 'c', 'outputs': [o]}]}
+    assert output_noise(out(output_type='stream', name='stdout', text=['run: /tmp/tmpab12/runs/demo\n']))
+    assert output_noise(out(output_type='stream', name='stderr', text=['x.py:3: UserWarning: careful\n']))
+    assert output_noise(out(output_type='display_data', data={'text/plain': '<IPython.core.display.HTML object>'}))
+    assert output_noise(out(output_type='error', ename='ValueError', evalue='', traceback=[]))
+    assert not output_noise(out(output_type='stream', name='stdout', text=['run: runs/demo | 0.45 input px\n']))
+    assert not output_noise(out(output_type='display_data', data={'text/plain': '<Figure size 640x480 with 1 Axes>',
+                                                                   'image/png': ''}))
+
+
+def test_nothing_cites_a_document_outside_the_repository():
+    cite = re.compile('DESIGN' + r'(\.md)?\s*\d')
+    files = [p for d in ('nbs', 'maht_net', 'tests', 'bench', '.ci') for p in (ROOT/d).rglob('*') if p.suffix in ('.ipynb', '.py', '.md')]
+    assert not [p.name for p in files + [ROOT/'README.md'] if cite.search(p.read_text(errors='ignore'))]
 
 def test_readme_images_stay_under_200_kb():
     images = sorted((ROOT/'nbs'/'images').glob('readme_*'))
