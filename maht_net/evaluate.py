@@ -268,7 +268,7 @@ def report_markdown(m: dict,                    # `evaluation_metrics`
     L += ['| | |', '|---|---|',
           f"| model | {mo.get('checkpoint', 'n/a')} (epoch {mo.get('epoch', 'n/a')}; {mo.get('backbone', '?')}, "
           f"{' x '.join(map(str, mo.get('image_size') or ['?']))} px input, stride {mo.get('stride', '?')}{', flip averaging' if mo.get('tta') else ''}) |",
-          f"| data | {d.get('root', 'n/a')}{' (SYNTHETIC)' if syn else ''}: {m['view']} view, split {m.get('split')} "
+          f"| data | {shown_path(d['root']) if d.get('root') else 'n/a'}{' (SYNTHETIC)' if syn else ''}: {m['view']} view, split {m.get('split')} "
           f"(patient split seed {d.get('split_seed', d.get('seed', '?'))}), {m['films']} films x {m['keypoints_per_film']} keypoints |",
           f"| pixel spacing | {m['spacing']['source']} |", f"| truth | {m['truth']}" + (f"; also {_exact_words(m['exact'])}" if m.get('exact') else '') + ' |',
           f"| slip call threshold | {c['slip_threshold_pct']:.2f}% of the lower endplate width: {c['threshold_source']} |", '']

@@ -452,7 +452,7 @@ MODEL_SIZES = {   # the architectures by name: the `ModelConfig` fields each one
     'light': dict(backbone='mobilenet_v3_small', d_model=128, bridge_layers=2, vam_layers=2, n_heads=4,
                   ffn_dim=256, embed_dim=32, decoder_channels={16: 64, 8: 48, 4: 32, 2: 24, 1: 16}, dropout=0.),
 }
-LIGHT_CONFIG = MODEL_SIZES['light']   # the chapters' quick examples: small enough for a CPU, every stride
+LIGHT_CONFIG = MODEL_SIZES['light'] | dict(pretrained='none')   # the chapters' quick examples: small, every stride, random start
 
 # %% ../nbs/01_model.ipynb #98da7fc6
 class PlainHeatmapNet(MAHTNet):

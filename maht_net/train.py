@@ -343,8 +343,8 @@ def train(config: TrainConfig | None = None, # the run (default: `TrainConfig(**
                                   "evaluates and predicts, but resuming its run is not supported")
         config = resume_config(start, resume, **overrides)
     elif config is None: config = TrainConfig(**overrides)
-    given, root = config.data_dir is not None, resolve_data_dir(config.data_dir).resolve()
-    config = replace(config, data_dir=str(root))       # the run remembers its data, wherever it is later used from
+    given, root = config.data_dir is not None, resolve_data_dir(config.data_dir)
+    config = replace(config, data_dir=str(root.resolve()))   # the run remembers its data, wherever it is later used from
     world = world_size()
     quiet = quiet or rank() > 0
     bars = not quiet and (show_progress() if progress is None else bool(progress))
@@ -353,7 +353,7 @@ def train(config: TrainConfig | None = None, # the run (default: `TrainConfig(**
     if start is None: set_seed(config.seed, reproducible=True)
     else: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False   # the states come from the checkpoint
     trackers = tracking_callbacks(log, config, resumed=start is not None)    # a missing extra stops here, before any work
-    dls = spine_dataloaders(config.section('data'), augment=config.section('augmentation'),
+    dls = spine_dataloaders(replace(config.section('data'), data_dir=str(root)), augment=config.section('augmentation'),
                             device=process_device(config.device), progress=bars, log=say)
     model = create_maht_net(**config.model_config())
     if start is not None:
