@@ -353,6 +353,7 @@ def train(config: TrainConfig | None = None, # the run (default: `TrainConfig(**
     if start is None: set_seed(config.seed, reproducible=True)
     else: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False   # the states come from the checkpoint
     trackers = tracking_callbacks(log, config, resumed=start is not None)    # a missing extra stops here, before any work
+    # the loaders get the folder as the user named it, so the lines about left-out films name files that way too
     dls = spine_dataloaders(replace(config.section('data'), data_dir=str(root)), augment=config.section('augmentation'),
                             device=process_device(config.device), progress=bars, log=say)
     model = create_maht_net(**config.model_config())
